@@ -1,0 +1,8 @@
+# The two commands of the README. Both set up what they need (.venv, node_modules).
+.PHONY: demo test
+
+demo:  ## run the canonical ML pipeline in-process, compile it and draw it
+	scripts/demo.sh
+
+test:  ## ruff, mypy and every test tier (what CI runs)
+	scripts/test.sh

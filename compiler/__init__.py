@@ -1,0 +1,48 @@
+"""stepstone's compiler: Python workflows -> IR -> checks -> Amazon States Language.
+
+This package is what a workflow file imports (through ``stepstone``). It is pure Python:
+it never imports boto3 or the AWS CDK. Decorators record; :func:`compile` compiles.
+"""
+
+from __future__ import annotations
+
+from .compile import CompiledWorkflow, compile_workflow
+from .errors import CompileError, Location
+from .failures import PermanentError, TransientError
+from .options import Batch, Lambda, Retry
+from .schedules import Schedule, cron, rate
+from .steps import StepDef, step
+from .triggers import S3Upload, WorkflowSucceeded, s3_upload, workflow_succeeded
+from .workflows import Approval, ParamsError, WorkflowDef, approve, map, workflow
+
+compile = compile_workflow  # noqa: A001 - the design's name: compiler.compile(workflow)
+
+__all__ = [
+    "Approval",
+    "CompiledWorkflow",
+    "Batch",
+    "CompileError",
+    "Lambda",
+    "Location",
+    "ParamsError",
+    "PermanentError",
+    "Retry",
+    "S3Upload",
+    "Schedule",
+    "StepDef",
+    "TransientError",
+    "WorkflowDef",
+    "WorkflowSucceeded",
+    "approve",
+    "compile",
+    "compile_workflow",
+    "cron",
+    "rate",
+    "s3_upload",
+    "step",
+    "workflow",
+    "workflow_succeeded",
+]
+# ``map`` is importable (stepstone.map) but left out of __all__ so that
+# ``from stepstone import *`` never hides the builtin.
+_ = map

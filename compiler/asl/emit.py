@@ -1,0 +1,698 @@
+"""IR -> Amazon States Language (JSONPath query language).
+
+Each block is laid out as nested sequences and Parallel states (``compiler.plan``); each
+unit becomes its states. The emitter tracks, at every point, which values the state
+holds (``present``) and which the rest of the run still needs (``live``): a step's result
+is stored only when something reads it, and a Parallel state keeps only what is needed
+after it, so the state stays small.
+
+Fragments are wired by their *exits*: the transitions still open after a fragment (a
+Task's ``Next``, a Choice's ``Default``...). Chaining two fragments points the first one's
+exits at the second one's entry; at the end of a machine the exits become ``End`` (or a
+final Pass when the state there cannot end, such as a Choice).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from ..limits import Size, SizeTracker
+from ..ir import (
+    Approve,
+    BindingKind,
+    BindingRef,
+    Block,
+    CallWorkflow,
+    Copy,
+    FanOut,
+    If,
+    LiteralValue,
+    ParamRef,
+    Raise,
+    Return,
+    StepCall,
+    StepInfo,
+    Try,
+    Unit,
+    Value,
+    Workflow,
+)
+from ..options import Batch, error_names, permanent_error_names
+from ..plan import Planner
+from ..protocol import BATCH_ENV, MAP_PATH_KEY, VARS_KEY
+from ..seriesparallel import Leaf, Parallel, Series, SPNode
+from .states import (
+    Catcher,
+    ChoiceState,
+    FailState,
+    MapState,
+    NameRegistry,
+    ParallelState,
+    PassState,
+    Retrier,
+    State,
+    StateMachine,
+    TaskState,
+)
+from .values import ValuePaths, envelope
+
+__all__ = ["EmitOptions", "emit_asl"]
+
+LAMBDA_SERVICE_ERRORS = (
+    "Lambda.AWSLambdaException",
+    "Lambda.ClientExecutionTimeoutException",
+    "Lambda.SdkClientException",
+    "Lambda.ServiceException",
+    "Lambda.TooManyRequestsException",
+)
+RESULT_SELECTOR = {"fields.$": "$.Payload.fields", "ref.$": "$.Payload.ref", "value.$": "$.Payload.value"}
+CHILD_RESULT_SELECTOR = {"fields.$": "$.Output.fields", "ref.$": "$.Output.ref", "value.$": "$.Output.value"}
+
+
+@dataclass(frozen=True)
+class EmitOptions:
+    inline_limit: int
+
+
+@dataclass
+class Exit:
+    state: State
+    slot: Literal["next", "default"] | int
+
+
+@dataclass
+class Fragment:
+    entry: str
+    exits: list[Exit] = field(default_factory=list)
+
+
+@dataclass
+class CatchContext:
+    catchers: list[Catcher]
+    handlers: list[tuple[tuple[str, ...], str | None, str]]  # (errors, error key, entry state)
+
+
+@dataclass
+class Scope:
+    machine: StateMachine
+    kind: Literal["top", "branch", "iteration"]
+    in_map: bool
+    base: Size  # what every state of this machine carries besides its values: the parameters
+    result: Value | None = None
+    catches: list[CatchContext] = field(default_factory=list)
+
+    def catchers(self) -> list[Catcher]:
+        out: list[Catcher] = []
+        for context in reversed(self.catches):
+            out.extend(context.catchers)
+        return out
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_-]+", "_", text).strip("_") or "map"
+
+
+def _leaves(tree: SPNode) -> list[int]:
+    if isinstance(tree, Leaf):
+        return [tree.index]
+    return [i for part in tree.parts for i in _leaves(part)]
+
+
+def _wire(exits: list[Exit], target: str) -> None:
+    for ex in exits:
+        state = ex.state
+        if ex.slot == "next":
+            state.next = target
+        elif ex.slot == "default":
+            assert isinstance(state, ChoiceState)
+            state.default = target
+        else:
+            assert isinstance(state, ChoiceState)
+            rule, _ = state.choices[ex.slot]
+            state.choices[ex.slot] = (rule, target)
+
+
+class Emitter:
+    def __init__(self, workflow: Workflow, planner: Planner, options: EmitOptions, tracker: SizeTracker) -> None:
+        self.wf = workflow
+        self.planner = planner
+        self.options = options
+        self.tracker = tracker
+        self.registry = NameRegistry()
+        self._claim_names(workflow.body)
+        self.paths = ValuePaths(workflow.name, workflow.bindings, workflow.params.names)
+
+    def _claim_names(self, block: Block) -> None:
+        from ..plan import blocks_of
+
+        for unit in block.units:
+            self.registry.claim(unit.node.name)
+            for inner in blocks_of(unit.node):
+                self._claim_names(inner)
+
+    # --- machines --------------------------------------------------------------------------
+
+    def emit(self) -> dict[str, Any]:
+        machine = StateMachine(self.registry)
+        scope = Scope(machine, "top", in_map=False, base=self.tracker.sizes.params)
+        fragment, _ = self.block(scope, self.wf.body, frozenset(), frozenset())
+        self.finish(scope, fragment)
+        out: dict[str, Any] = {}
+        comment = self.wf.doc.strip().splitlines()[0] if self.wf.doc.strip() else f"stepstone workflow {self.wf.name}"
+        out["Comment"] = comment
+        out.update(machine.render())
+        if self.wf.timeout is not None:
+            out["TimeoutSeconds"] = self.wf.timeout
+        return out
+
+    def finish(self, scope: Scope, fragment: Fragment | None) -> None:
+        """Close the machine: its open exits end it (with its output, for a fan-out item)."""
+        if fragment is None:
+            raise AssertionError("a state machine without states")
+        scope.machine.start_at = fragment.entry
+        exits = fragment.exits
+        if not exits:
+            return
+        if scope.kind == "top":
+            done = PassState(self.registry.fresh("done"), result=envelope(None), end=True)
+            scope.machine.add(done)
+            _wire(exits, done.name)
+            return
+        output_path = self._output_path(scope)
+        closable = [e for e in exits if e.slot == "next" and isinstance(e.state, (TaskState, PassState,
+                                                                                  ParallelState, MapState))]
+        if scope.kind == "branch" or output_path is not None:
+            for ex in closable:
+                ex.state.end = True
+                if scope.kind == "iteration":
+                    ex.state.output_path = output_path
+            rest = [e for e in exits if e not in closable]
+        else:
+            rest = exits
+        if rest:
+            final = self._output_state(scope, "item done" if scope.kind == "iteration" else "branch done")
+            scope.machine.add(final)
+            _wire(rest, final.name)
+
+    def _output_path(self, scope: Scope) -> str | None:
+        if scope.kind != "iteration":
+            return None
+        if scope.result is None:
+            # Nothing collects this item's result: output only its small map_path, so the
+            # Map's (discarded) list of outputs stays small however large the items' states.
+            return f"$.{MAP_PATH_KEY}"
+        return self.paths.state_path(scope.result) if isinstance(scope.result, BindingRef) and \
+            self.wf.bindings[scope.result.key].kind is not BindingKind.DEFERRED else None
+
+    def _output_state(self, scope: Scope, base: str) -> PassState:
+        name = self.registry.fresh(base)
+        if scope.kind != "iteration":
+            return PassState(name, end=True)
+        if scope.result is None:
+            return PassState(name, input_path=f"$.{MAP_PATH_KEY}", end=True)
+        value = scope.result
+        assert isinstance(value, BindingRef)
+        binding = self.wf.bindings[value.key]
+        if binding.kind is BindingKind.DEFERRED:
+            return PassState(name, parameters=self.paths.deferred_envelope(binding, scope.in_map), end=True)
+        return PassState(name, input_path=self.paths.state_path(value), end=True)
+
+    # --- blocks and layouts ------------------------------------------------------------------
+
+    def block(self, scope: Scope, block: Block, live: frozenset[str],
+              present: frozenset[str]) -> tuple[Fragment | None, frozenset[str]]:
+        if not block.units:
+            return None, present
+        self.tracker.state(scope.base, present)
+        tree = self.planner.layout(block).tree
+        return self.tree(scope, block, tree, live, present)
+
+    def _reads(self, block: Block, tree: SPNode) -> frozenset[str]:
+        if isinstance(tree, Leaf):
+            return block.units[tree.index].reads
+        out: set[str] = set()
+        for part in tree.parts:
+            out |= self._reads(block, part)
+        return frozenset(out)
+
+    def tree(self, scope: Scope, block: Block, tree: SPNode, live: frozenset[str],
+             present: frozenset[str]) -> tuple[Fragment | None, frozenset[str]]:
+        if isinstance(tree, Leaf):
+            return self.unit(scope, block.units[tree.index], live, present)
+        if isinstance(tree, Series):
+            return self.series(scope, block, tree, live, present)
+        return self.parallel(scope, block, tree, live, present)
+
+    def series(self, scope: Scope, block: Block, tree: Series, live: frozenset[str],
+               present: frozenset[str]) -> tuple[Fragment | None, frozenset[str]]:
+        later: list[frozenset[str]] = []
+        needed = live
+        for part in reversed(tree.parts):
+            later.append(needed)
+            needed = needed | self._reads(block, part)
+        later.reverse()
+        first: Fragment | None = None
+        exits: list[Exit] = []
+        for part, live_after in zip(tree.parts, later, strict=True):
+            if first is not None and isinstance(part, Leaf) and self._fold_return(block.units[part.index], exits):
+                exits = []
+                continue
+            fragment, present = self.tree(scope, block, part, live_after, present)
+            if fragment is None:
+                continue
+            if first is None:
+                first = fragment
+            else:
+                _wire(exits, fragment.entry)
+            exits = fragment.exits
+        if first is None:
+            return None, present
+        return Fragment(first.entry, exits), present
+
+    def _fold_return(self, unit: Unit, exits: list[Exit]) -> bool:
+        """``return x`` right after the state that made ``x``: end that state instead of adding one."""
+        node = unit.node
+        if not isinstance(node, Return) or len(exits) != 1 or exits[0].slot != "next":
+            return False
+        state = exits[0].state
+        value = node.value
+        if not isinstance(state, TaskState) or not isinstance(value, BindingRef) or value.path:
+            return False
+        if self.wf.bindings[value.key].kind is not BindingKind.RESULT or state.result_path != \
+                self.paths.var_path(value.key):
+            return False
+        state.end = True
+        state.output_path = self.paths.var_path(value.key)
+        return True
+
+    def parallel(self, scope: Scope, block: Block, tree: Parallel, live: frozenset[str],
+                 present: frozenset[str]) -> tuple[Fragment | None, frozenset[str]]:
+        first_names = [self._first_name(block, part) for part in tree.parts]
+        name = self.registry.fresh(" + ".join(first_names)[:76] if len(" + ".join(first_names)) <= 76
+                                   else f"{first_names[0]} + {len(first_names) - 1} more")
+        # Each branch gets only what the branches read and what must outlive the Parallel,
+        # so the branches' combined result (every branch's final state) stays small.
+        units = [block.units[i] for i in _leaves(tree)]
+        fields: set[str] = set()
+        reads: set[str] = set()
+        for unit in units:
+            fields |= self.planner.unit_params(unit)
+            reads |= unit.reads
+        passed = frozenset((reads | live) & present)
+        parameters: dict[str, Any] = {f"{name}.$": f"$.{name}" for name in sorted(fields)}
+        parameters[VARS_KEY] = {f"{key}.$": self.paths.var_path(key) for key in sorted(passed)}
+        if scope.in_map:
+            parameters[f"{MAP_PATH_KEY}.$"] = f"$.{MAP_PATH_KEY}"
+        base = self.tracker.sizes.param_fields(fields)
+        branches: list[StateMachine] = []
+        ends: list[frozenset[str]] = []
+        for part in tree.parts:
+            machine = StateMachine(self.registry)
+            branch_scope = Scope(machine, "branch", in_map=scope.in_map, base=base)
+            fragment, after = self.tree(branch_scope, block, part, live, passed)
+            if fragment is None:
+                continue  # nothing of this branch needs a state
+            self.finish(branch_scope, fragment)
+            branches.append(machine)
+            ends.append(after)
+        if not branches:
+            return None, present
+        self.tracker.combined(base, ends)
+        keep: dict[str, str] = {}
+        for key in sorted(live):
+            if key in passed:
+                keep[f"{key}.$"] = f"$[0].{VARS_KEY}.{key}"
+                continue
+            for index, after in enumerate(ends):
+                if key in after:
+                    keep[f"{key}.$"] = f"$[{index}].{VARS_KEY}.{key}"
+                    break
+        state = ParallelState(name, branches=branches, parameters=parameters, catch=scope.catchers())
+        if keep:
+            state.result_selector = keep
+            state.result_path = f"$.{VARS_KEY}"
+        scope.machine.add(state)
+        kept = frozenset(k[:-2] for k in keep)
+        return Fragment(name, [Exit(state, "next")]), kept if keep else present
+
+    def _first_name(self, block: Block, tree: SPNode) -> str:
+        while not isinstance(tree, Leaf):
+            tree = tree.parts[0]
+        return block.units[tree.index].node.name
+
+    # --- units ---------------------------------------------------------------------------------
+
+    def unit(self, scope: Scope, unit: Unit, live: frozenset[str],
+             present: frozenset[str]) -> tuple[Fragment | None, frozenset[str]]:
+        fragment, after = self._unit(scope, unit, live, present)
+        self.tracker.state(scope.base, after)
+        return fragment, after
+
+    def _unit(self, scope: Scope, unit: Unit, live: frozenset[str],
+              present: frozenset[str]) -> tuple[Fragment | None, frozenset[str]]:
+        node = unit.node
+        if isinstance(node, StepCall):
+            return self.step(scope, node, live, present)
+        if isinstance(node, CallWorkflow):
+            return self.call_workflow(scope, node, live, present)
+        if isinstance(node, Approve):
+            return self.approve(scope, node, live, present)
+        if isinstance(node, Copy):
+            return self.copy(scope, node, live, present)
+        if isinstance(node, If):
+            return self.choice(scope, node, live, present)
+        if isinstance(node, FanOut):
+            return self.fan_out(scope, node, live, present)
+        if isinstance(node, Try):
+            return self.try_(scope, node, live, present)
+        if isinstance(node, Return):
+            return self.return_(scope, node), present
+        assert isinstance(node, Raise)
+        return self.raise_(scope, node), present
+
+    def _stored(self, key: str | None, live: frozenset[str], present: frozenset[str]) -> tuple[str | None,
+                                                                                            frozenset[str]]:
+        if key is not None and key in live:
+            return self.paths.var_path(key), present | {key}
+        return None, present
+
+    def _retriers(self, step: StepInfo | None, *, lambda_invoke: bool) -> list[Retrier]:
+        retriers: list[Retrier] = []
+        if lambda_invoke:
+            retriers.append(Retrier(LAMBDA_SERVICE_ERRORS, max_attempts=3, interval=1, backoff=2.0, jitter=True))
+        if step is None:
+            return retriers
+        guarded = False
+        for policy in step.retry:
+            if policy.attempts <= 1:
+                continue
+            names = error_names(policy.on)
+            if names == ("States.ALL",) and not guarded:
+                retriers.append(Retrier(permanent_error_names(), max_attempts=0))
+                guarded = True
+            retriers.append(Retrier(names, max_attempts=policy.attempts - 1, interval=policy.interval_seconds,
+                                    backoff=float(policy.backoff), max_delay=policy.max_delay_seconds,
+                                    jitter=policy.jitter))
+        return retriers
+
+    def step(self, scope: Scope, node: StepCall, live: frozenset[str],
+             present: frozenset[str]) -> tuple[Fragment, frozenset[str]]:
+        step = node.step
+        if isinstance(step.compute, Batch):
+            state = self._batch_task(scope, node)
+            after = present
+        else:
+            result_path, after = self._stored(node.binding, live, present)
+            payload: dict[str, Any] = {
+                "args": {name: self.paths.argument(value, scope.in_map) for name, value in node.args},
+                "attempt.$": "$$.State.RetryCount",
+                "execution.$": "$$.Execution.Id",
+                "inline_limit": self.options.inline_limit,
+                "state": node.name,
+                "step": step.ref,
+                "workflow": self.wf.name,
+            }
+            if scope.in_map:
+                payload["map_path.$"] = f"$.{MAP_PATH_KEY}"
+            store = self.wf.stores.get(node.binding or "")
+            if store:
+                payload["store"] = store
+            if step.cache:
+                payload["cache"] = True
+            state = TaskState(
+                node.name,
+                resource="arn:aws:states:::lambda:invoke",
+                parameters={"FunctionName": f"${{Function_{step.name}}}", "Payload": payload},
+                result_selector=RESULT_SELECTOR,
+                result_path=result_path,
+                timeout=step.timeout,
+                heartbeat=step.heartbeat,
+                retry=self._retriers(step, lambda_invoke=True),
+                catch=scope.catchers(),
+            )
+        scope.machine.add(state)
+        return Fragment(state.name, [Exit(state, "next")]), after
+
+    def _batch_task(self, scope: Scope, node: StepCall) -> TaskState:
+        step = node.step
+        env: list[dict[str, Any]] = [
+            {"Name": BATCH_ENV["execution"], "Value.$": "$$.Execution.Id"},
+            {"Name": BATCH_ENV["attempt"], "Value.$": "States.Format('{}', $$.State.RetryCount)"},
+        ]
+        if scope.in_map:
+            env.append({"Name": BATCH_ENV["map_path"], "Value.$": f"$.{MAP_PATH_KEY}"})
+        literal_args: dict[str, Any] = {}
+        for name, value in node.args:
+            variable = BATCH_ENV["arg_prefix"] + name
+            if isinstance(value, LiteralValue):
+                literal_args[name] = {"value": value.value}
+            elif isinstance(value, ParamRef) and value.whole_model:
+                literal_args[name] = {"fields": list(self.wf.params.names)}
+                for field_name in self.wf.params.names:
+                    env.append({"Name": f"{variable}__{field_name}",
+                                "Value.$": f"States.JsonToString($.{field_name})"})
+            elif isinstance(value, BindingRef) and self.wf.bindings[value.key].kind in (BindingKind.RESULT,
+                                                                                     BindingKind.DEFERRED):
+                binding = self.wf.bindings[value.key]
+                literal_args[name] = {"ref": True, **({"path": list(value.path)} if value.path else {})}
+                ref = (self.paths.deferred_ref(binding, scope.in_map) if binding.kind is BindingKind.DEFERRED
+                       else f"{self.paths.var_path(value.key)}.ref")
+                env.append({"Name": variable, "Value.$": ref})
+            else:
+                path = self.paths.state_path(value)
+                literal_args[name] = {"json": True}
+                env.append({"Name": variable, "Value.$": f"States.JsonToString({path})"})
+        call = {"args": literal_args, "state": node.name, "step": step.ref, "workflow": self.wf.name}
+        env.append({"Name": BATCH_ENV["call"], "Value": json.dumps(call, sort_keys=True, separators=(",", ":"))})
+        return TaskState(
+            node.name,
+            resource="arn:aws:states:::batch:submitJob.sync",
+            parameters={
+                "ContainerOverrides": {"Environment": env},
+                "JobDefinition": f"${{JobDefinition_{step.name}}}",
+                "JobName": _slug(node.name),
+                "JobQueue": "${JobQueue}",
+            },
+            result_path=None,
+            timeout=step.timeout,
+            heartbeat=step.heartbeat,
+            retry=self._retriers(step, lambda_invoke=False),
+            catch=scope.catchers(),
+        )
+
+    def call_workflow(self, scope: Scope, node: CallWorkflow, live: frozenset[str],
+                      present: frozenset[str]) -> tuple[Fragment, frozenset[str]]:
+        result_path, after = self._stored(node.binding, live, present)
+        child_input: dict[str, Any] = {"AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID.$": "$$.Execution.Id"}
+        for name, value in node.params:
+            child_input.update(self.paths.plain(value, scope.in_map, name))
+        state = TaskState(
+            node.name,
+            resource="arn:aws:states:::states:startExecution.sync:2",
+            parameters={"Input": child_input, "StateMachineArn": f"${{Workflow_{node.workflow}}}"},
+            result_selector=CHILD_RESULT_SELECTOR,
+            result_path=result_path,
+            catch=scope.catchers(),
+        )
+        scope.machine.add(state)
+        return Fragment(state.name, [Exit(state, "next")]), after
+
+    def approve(self, scope: Scope, node: Approve, live: frozenset[str],
+                present: frozenset[str]) -> tuple[Fragment, frozenset[str]]:
+        result_path, after = self._stored(node.binding, live, present)
+        state = TaskState(
+            node.name,
+            resource="arn:aws:states:::lambda:invoke.waitForTaskToken",
+            parameters={
+                "FunctionName": "${ApprovalFunction}",
+                "Payload": {"execution.$": "$$.Execution.Id", "message": node.message, "state": node.name,
+                            "token.$": "$$.Task.Token", "workflow": self.wf.name},
+            },
+            result_path=result_path,
+            timeout=node.timeout,
+            retry=self._retriers(None, lambda_invoke=True),
+            catch=scope.catchers(),
+        )
+        scope.machine.add(state)
+        return Fragment(state.name, [Exit(state, "next")]), after
+
+    def copy(self, scope: Scope, node: Copy, live: frozenset[str],
+             present: frozenset[str]) -> tuple[Fragment | None, frozenset[str]]:
+        if node.binding not in live:
+            return None, present
+        state = PassState(node.name, result_path=self.paths.var_path(node.binding))
+        value = node.value
+        if isinstance(value, LiteralValue):
+            state.result = value.value
+        elif isinstance(value, ParamRef) and value.whole_model:
+            state.parameters = self.paths.whole_params()
+        elif isinstance(value, BindingRef) and self.wf.bindings[value.key].kind is BindingKind.DEFERRED:
+            state.parameters = self.paths.deferred_envelope(self.wf.bindings[value.key], scope.in_map)
+        else:
+            state.input_path = self.paths.state_path(value)
+        scope.machine.add(state)
+        return Fragment(state.name, [Exit(state, "next")]), present | {node.binding}
+
+    def choice(self, scope: Scope, node: If, live: frozenset[str],
+               present: frozenset[str]) -> tuple[Fragment, frozenset[str]]:
+        state = ChoiceState(node.name)
+        scope.machine.add(state)
+        exits: list[Exit] = []
+        afters: list[frozenset[str]] = []
+        for index, branch in enumerate(node.branches):
+            state.choices.append((self.paths.rule(branch.condition), None))
+            fragment, after = self.block(scope, branch.body, live, present)
+            if fragment is None:
+                exits.append(Exit(state, index))
+            else:
+                _wire([Exit(state, index)], fragment.entry)
+                exits.extend(fragment.exits)
+            if not branch.body.returns:
+                afters.append(after)
+        if node.orelse is not None:
+            fragment, after = self.block(scope, node.orelse, live, present)
+        else:
+            fragment, after = None, present
+        if fragment is None:
+            exits.append(Exit(state, "default"))
+        else:
+            state.default = fragment.entry
+            exits.extend(fragment.exits)
+        if node.orelse is None or not node.orelse.returns:
+            afters.append(after)
+        common = frozenset.intersection(*afters) if afters else present
+        return Fragment(state.name, exits), common
+
+    def fan_out(self, scope: Scope, node: FanOut, live: frozenset[str],
+                present: frozenset[str]) -> tuple[Fragment, frozenset[str]]:
+        machine = StateMachine(self.registry)
+        params_used = self.planner.params_used(node.body)
+        inner = Scope(machine, "iteration", in_map=True, result=node.result,
+                      base=self.tracker.sizes.param_fields(params_used))
+        result_keys = frozenset({node.result.key}) if isinstance(node.result, BindingRef) else frozenset()
+        outer = sorted(self.planner.free_reads(node.body) - {node.item})
+        fragment, _ = self.block(inner, node.body, result_keys, frozenset(outer) | {node.item})
+        if fragment is None:
+            raise AssertionError("a fan-out body without states")
+        self.finish(inner, fragment)
+        selector: dict[str, Any] = {}
+        for field_name in sorted(params_used):
+            selector[f"{field_name}.$"] = f"$.{field_name}"
+        selector[VARS_KEY] = {**{f"{k}.$": self.paths.var_path(k) for k in outer},
+                              f"{node.item}.$": "$$.Map.Item.Value"}
+        slug = _slug(node.name)
+        selector[f"{MAP_PATH_KEY}.$"] = (f"States.Format('{{}}/{slug}/{{}}', $.{MAP_PATH_KEY}, $$.Map.Item.Index)"
+                                         if scope.in_map else f"States.Format('{slug}/{{}}', $$.Map.Item.Index)")
+        state = MapState(node.name, processor=machine, item_selector=selector, catch=scope.catchers(),
+                         max_concurrency=node.max_concurrency or None)
+        result_path, after = self._stored(node.binding, live, present)
+        state.result_path = result_path
+        items = node.items
+        if node.mode == "inline":
+            state.items_path = self._items_path(items)
+        else:
+            state.mode = "DISTRIBUTED"
+            if isinstance(items, BindingRef) and self.wf.bindings[items.key].kind is BindingKind.RESULT:
+                state.item_reader = {
+                    "Parameters": {"Bucket": "${ArtifactBucket}", "Key.$": f"{self.paths.var_path(items.key)}.ref"},
+                    "ReaderConfig": {"InputType": "JSON"},
+                    "Resource": "arn:aws:states:::s3:getObject",
+                }
+            else:
+                state.items_path = self._items_path(items)
+            prefix = f"runs/{self.wf.name}/{{}}/{slug}" if not scope.in_map else \
+                f"runs/{self.wf.name}/{{}}/{{}}/{slug}"
+            args = "$$.Execution.Name" + (f", $.{MAP_PATH_KEY}" if scope.in_map else "")
+            state.result_writer = {
+                "Parameters": {"Bucket": "${ArtifactBucket}", "Prefix.$": f"States.Format('{prefix}', {args})"},
+                "Resource": "arn:aws:states:::s3:putObject",
+            }
+            # Results always go to S3 (however many items there are); the state keeps a reference.
+            if result_path is not None:
+                state.result_selector = {"fields": {}, "ref.$": "$.ResultWriterDetails.Key", "value": None}
+        scope.machine.add(state)
+        return Fragment(state.name, [Exit(state, "next")]), after
+
+    def _items_path(self, items: Value) -> str:
+        if isinstance(items, BindingRef):
+            binding = self.wf.bindings[items.key]
+            if binding.kind is BindingKind.RESULT:
+                return f"{self.paths.var_path(items.key)}.value" + "".join(
+                    f".{p}" if isinstance(p, str) else f"[{p}]" for p in items.path)
+        path = self.paths.state_path(items)
+        assert path is not None
+        return path
+
+    def try_(self, scope: Scope, node: Try, live: frozenset[str],
+             present: frozenset[str]) -> tuple[Fragment | None, frozenset[str]]:
+        handler_reads: set[str] = set()
+        for handler in node.handlers:
+            handler_reads |= self.planner.free_reads(handler.body)
+        exits: list[Exit] = []
+        afters: list[frozenset[str]] = []
+        context = CatchContext(catchers=[], handlers=[])
+        for handler in node.handlers:
+            handler_present = present | ({handler.binding} if handler.binding else frozenset())
+            fragment, after = self.block(scope, handler.body, live, handler_present)
+            assert fragment is not None, "an except block without states"
+            result_path = self.paths.var_path(handler.binding) if handler.binding else None
+            context.catchers.append(Catcher(handler.errors, fragment.entry, result_path))
+            context.handlers.append((handler.errors, handler.binding, fragment.entry))
+            exits.extend(fragment.exits)
+            if not handler.body.returns:
+                afters.append(after)
+        scope.catches.append(context)
+        try:
+            fragment, after = self.block(scope, node.body, live | handler_reads, present)
+        finally:
+            scope.catches.pop()
+        if fragment is None:
+            return None, present
+        exits = fragment.exits + exits
+        if not node.body.returns:
+            afters.append(after)
+        common = frozenset.intersection(*afters) if afters else present
+        return Fragment(fragment.entry, exits), common
+
+    def return_(self, scope: Scope, node: Return) -> Fragment:
+        value = node.value
+        state = PassState(node.name, end=True)
+        if value is None:
+            state.result = envelope(None)
+        elif isinstance(value, LiteralValue):
+            state.result = envelope(value.value)
+        elif isinstance(value, BindingRef) and not value.path and \
+                self.wf.bindings[value.key].kind is BindingKind.RESULT:
+            state.input_path = self.paths.var_path(value.key)
+        elif isinstance(value, BindingRef) and self.wf.bindings[value.key].kind is BindingKind.DEFERRED:
+            state.parameters = self.paths.deferred_envelope(self.wf.bindings[value.key], scope.in_map)
+        else:
+            state.parameters = {"fields": {}, "ref": None, **self.paths.plain(value, scope.in_map, "value")}
+        scope.machine.add(state)
+        return Fragment(state.name, [])
+
+    def raise_(self, scope: Scope, node: Raise) -> Fragment:
+        for context in reversed(scope.catches):
+            for errors, error_key, entry in context.handlers:
+                if node.rethrow is None and (errors == ("States.ALL",) or node.error in errors):
+                    jump = PassState(node.name, next=entry)
+                    if error_key:
+                        jump.result = {"Cause": node.cause, "Error": node.error}
+                        jump.result_path = self.paths.var_path(error_key)
+                    scope.machine.add(jump)
+                    return Fragment(jump.name, [])
+        if node.rethrow is not None:
+            state = FailState(node.name, error_path=f"{self.paths.var_path(node.rethrow)}.Error",
+                              cause_path=f"{self.paths.var_path(node.rethrow)}.Cause")
+        else:
+            state = FailState(node.name, error=node.error, cause=node.cause or None)
+        scope.machine.add(state)
+        return Fragment(state.name, [])
+
+
+def emit_asl(workflow: Workflow, planner: Planner, options: EmitOptions, tracker: SizeTracker) -> dict[str, Any]:
+    """The ASL of ``workflow``; ``tracker`` is told the size of every state made."""
+    return Emitter(workflow, planner, options, tracker).emit()

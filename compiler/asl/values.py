@@ -1,0 +1,153 @@
+"""Where each value lives in a run's JSON state, and how states refer to it."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from ..ir import (
+    And,
+    Binding,
+    BindingKind,
+    BindingRef,
+    Compare,
+    Condition,
+    IsNull,
+    LiteralValue,
+    Not,
+    Or,
+    ParamRef,
+    Value,
+)
+from ..protocol import MAP_PATH_KEY, VARS_KEY, output_key
+
+__all__ = ["ValuePaths", "envelope"]
+
+
+def envelope(value: Any) -> dict[str, Any]:
+    """A literal as a step output envelope (what a workflow returns)."""
+    return {"fields": {}, "ref": None, "value": value}
+
+
+def _segments(path: tuple[str | int, ...]) -> str:
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else f".{part}"
+    return out
+
+
+_OPERATORS = {"==": "Equals", "<": "LessThan", "<=": "LessThanEquals", ">": "GreaterThan",
+              ">=": "GreaterThanEquals"}
+_KINDS = {"numeric": "Numeric", "string": "String", "boolean": "Boolean", "timestamp": "Timestamp"}
+
+
+class ValuePaths:
+    """Renders values as JSONPath references, Lambda arguments and Choice rules."""
+
+    def __init__(self, workflow_name: str, bindings: Mapping[str, Binding], param_fields: tuple[str, ...]) -> None:
+        self.workflow = workflow_name
+        self.bindings = bindings
+        self.param_fields = param_fields
+
+    def binding(self, key: str) -> Binding:
+        return self.bindings[key]
+
+    @staticmethod
+    def var_path(key: str) -> str:
+        return f"$.{VARS_KEY}.{key}"
+
+    def deferred_ref(self, binding: Binding, in_map: bool) -> str:
+        """The intrinsic that makes a Batch step's output key from the run (and item)."""
+        assert binding.state is not None
+        if in_map:
+            template = output_key(self.workflow, "{}", binding.state, "{}")
+            return f"States.Format('{template}', $$.Execution.Name, $.{MAP_PATH_KEY})"
+        template = output_key(self.workflow, "{}", binding.state)
+        return f"States.Format('{template}', $$.Execution.Name)"
+
+    def deferred_envelope(self, binding: Binding, in_map: bool) -> dict[str, Any]:
+        return {"fields": {}, "ref.$": self.deferred_ref(binding, in_map), "value": None}
+
+    def whole_params(self) -> dict[str, str]:
+        return {f"{name}.$": f"$.{name}" for name in self.param_fields}
+
+    def state_path(self, value: Value) -> str | None:
+        """The JSONPath of a plain (raw) value in the state, or None when it is not in the state."""
+        if isinstance(value, ParamRef):
+            return "$" + _segments(value.path)
+        if isinstance(value, BindingRef):
+            binding = self.binding(value.key)
+            if binding.kind is BindingKind.RESULT and value.path:
+                if len(value.path) == 1 and isinstance(value.path[0], str):
+                    return f"{self.var_path(value.key)}.fields.{value.path[0]}"
+                return None
+            if binding.kind is BindingKind.DEFERRED:
+                return None
+            return self.var_path(value.key) + _segments(value.path)
+        return None
+
+    def plain(self, value: Value, in_map: bool, name: str) -> dict[str, Any]:
+        """``{name: literal}`` or ``{name.$: path}``: a plain value inside Parameters."""
+        if isinstance(value, LiteralValue):
+            return {name: value.value}
+        if isinstance(value, ParamRef) and value.whole_model:
+            return {name: self.whole_params()}
+        path = self.state_path(value)
+        assert path is not None, f"{value} has no path"
+        return {f"{name}.$": path}
+
+    def argument(self, value: Value, in_map: bool) -> dict[str, Any]:
+        """One entry of a Lambda step's ``args``."""
+        if isinstance(value, LiteralValue):
+            return {"value": value.value}
+        if isinstance(value, ParamRef):
+            if value.whole_model:
+                return {"value": self.whole_params()}
+            return {"value.$": "$" + _segments(value.path)}
+        binding = self.binding(value.key)
+        path_part: dict[str, Any] = {"path": list(value.path)} if value.path else {}
+        if binding.kind is BindingKind.RESULTS:
+            return {"results.$": self.var_path(value.key)}
+        if binding.kind is BindingKind.RESULT:
+            return {"result.$": self.var_path(value.key), **path_part}
+        if binding.kind is BindingKind.DEFERRED:
+            return {"result": self.deferred_envelope(binding, in_map), **path_part}
+        return {"value.$": self.var_path(value.key) + _segments(value.path)}
+
+    # --- conditions -------------------------------------------------------------------------
+
+    def condition_path(self, value: Value) -> str:
+        if isinstance(value, BindingRef):
+            binding = self.binding(value.key)
+            if binding.kind is BindingKind.RESULT and not value.path:
+                return f"{self.var_path(value.key)}.value"
+        path = self.state_path(value)
+        assert path is not None, f"{value} cannot be tested"
+        return path
+
+    def rule(self, condition: Condition) -> dict[str, Any]:
+        if isinstance(condition, And):
+            return {"And": [self.rule(c) for c in condition.items]}
+        if isinstance(condition, Or):
+            return {"Or": [self.rule(c) for c in condition.items]}
+        if isinstance(condition, Not):
+            return {"Not": self.rule(condition.inner)}
+        if isinstance(condition, IsNull):
+            value = condition.value
+            if isinstance(value, BindingRef) and not value.path:
+                variable = self.var_path(value.key)
+            else:
+                variable = self.condition_path(value)
+            return {"IsNull": condition.is_null, "Variable": variable}
+        assert isinstance(condition, Compare)
+        if condition.op == "!=":
+            return {"Not": self.rule(Compare("==", condition.left, condition.right, condition.kind))}
+        operator = _KINDS[condition.kind] + _OPERATORS[condition.op]
+        variable = self.condition_path(condition.left)
+        if isinstance(condition.right, LiteralValue):
+            literal = condition.right.value
+            if condition.kind == "numeric" and isinstance(literal, bool):
+                literal = int(literal)
+            return {operator: literal, "Variable": variable}
+        return {f"{operator}Path": self.condition_path(condition.right), "Variable": variable}
+

@@ -1,0 +1,130 @@
+"""The pipeline: ``@workflow`` -> IR -> checks -> ASL (+ what cdk/ needs to deploy it)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from .asl.emit import EmitOptions, emit_asl
+from .checks import CheckContext, run_checks
+from .errors import CompileError
+from .ir import Workflow
+from .limits import MAX_INLINE, KeySizes, SizePlan, SizeTracker, history_events
+from .options import Batch
+from .parse import parse_workflow
+from .plan import Planner
+from .workflows import WorkflowDef
+
+__all__ = ["CompiledWorkflow", "DEFINITION_LIMIT", "Resources", "check", "compile_workflow", "to_json"]
+
+DEFINITION_LIMIT = 1024 * 1024
+
+
+def to_json(definition: Any) -> str:
+    """Deterministic JSON: sorted keys, two-space indent, a final newline."""
+    return json.dumps(definition, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+@dataclass(frozen=True)
+class StepFunction:
+    """One Lambda function or Batch job definition that cdk/ deploys for a step."""
+
+    name: str
+    ref: str
+    compute: str  # "lambda" | "batch"
+    memory: int
+    timeout: int | None
+    gpus: int = 0
+    vcpus: int = 0
+    image: str | None = None
+
+
+@dataclass(frozen=True)
+class Resources:
+    """What the state machine refers to through ``${...}`` placeholders."""
+
+    functions: tuple[StepFunction, ...]
+    workflows: tuple[str, ...]  # ${Workflow_<name>}
+    approval: bool  # ${ApprovalFunction}
+    batch: bool  # ${JobQueue}
+    placeholders: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class CompiledWorkflow:
+    workflow: Workflow
+    definition: dict[str, Any]
+    sizes: SizePlan
+    planner: Planner = field(repr=False, compare=False)
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def name(self) -> str:
+        return self.workflow.name
+
+    @property
+    def asl_json(self) -> str:
+        return to_json(self.definition)
+
+    @property
+    def history_events(self) -> int:
+        return history_events(self.workflow, self.planner)
+
+    @property
+    def resources(self) -> Resources:
+        functions = []
+        for info in sorted(self.workflow.steps.values(), key=lambda s: s.name):
+            compute = info.compute
+            if isinstance(compute, Batch):
+                functions.append(StepFunction(info.name, info.ref, "batch", compute.memory, info.timeout,
+                                              gpus=compute.gpus, vcpus=compute.vcpus, image=compute.image))
+            else:
+                functions.append(StepFunction(info.name, info.ref, "lambda", compute.memory, compute.timeout_seconds))
+        text = self.asl_json
+        import re
+
+        placeholders = tuple(sorted(set(re.findall(r"\$\{([A-Za-z0-9_-]+)\}", text))))
+        return Resources(
+            functions=tuple(functions),
+            workflows=tuple(sorted(set(self.workflow.calls))),
+            approval="ApprovalFunction" in placeholders,
+            batch="JobQueue" in placeholders,
+            placeholders=placeholders,
+        )
+
+
+def check(definition: WorkflowDef[..., Any]) -> tuple[Workflow, Planner, list[CompileError]]:
+    """Parse and run every check; the errors found (empty when the workflow is valid)."""
+    workflow = parse_workflow(definition)
+    planner = Planner(param_names=workflow.params.names)
+    errors = run_checks(CheckContext(workflow=workflow, planner=planner, definition=definition))
+    return workflow, planner, errors
+
+
+def _emit(workflow: Workflow, planner: Planner) -> tuple[dict[str, Any], SizePlan]:
+    """Emit once to measure every state, then again with the inline limit that fits them all."""
+    sizes = KeySizes(workflow, planner)
+    tracker = SizeTracker(sizes)
+    asl = emit_asl(workflow, planner, EmitOptions(inline_limit=MAX_INLINE), tracker)
+    plan = tracker.plan(workflow)
+    if plan.inline_limit != MAX_INLINE:
+        asl = emit_asl(workflow, planner, EmitOptions(inline_limit=plan.inline_limit), SizeTracker(sizes))
+    return asl, plan
+
+
+def compile_workflow(definition: WorkflowDef[..., Any]) -> CompiledWorkflow:
+    """Compile a ``@workflow`` to ASL; raises the first :class:`CompileError` found."""
+    if not isinstance(definition, WorkflowDef):
+        raise TypeError(f"compile() takes a @workflow function, got {definition!r}")
+    workflow, planner, errors = check(definition)
+    if errors:
+        raise errors[0]
+    asl, sizes = _emit(workflow, planner)
+    size = len(to_json(asl).encode())
+    if size > DEFINITION_LIMIT:
+        raise CompileError(
+            f"the compiled definition of {workflow.name!r} is {size:,} bytes; Step Functions takes at most "
+            f"{DEFINITION_LIMIT:,}", rule="definition-size", location=workflow.location,
+            hint="split the workflow into nested workflows (call one @workflow from another)")
+    return CompiledWorkflow(workflow=workflow, definition=asl, sizes=sizes, planner=planner)

@@ -1,0 +1,111 @@
+"""The one error a user's workflow can cause at compile time.
+
+Every failure the compiler finds is a :class:`CompileError` that carries the user's
+source location, the name of the rule that failed and what to write instead. The message
+is formatted in one place (here) so the command line, the tests and the Lambda runtime
+all print it the same way: ``file:line:col: error[rule]: message`` and, on the next line,
+``  hint: ...``.
+"""
+
+from __future__ import annotations
+
+import inspect
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from types import FrameType
+
+__all__ = ["CompileError", "Location", "caller_location", "definition_location", "relative_path"]
+
+
+def relative_path(file: str) -> str:
+    """``file`` relative to the working directory when it lies below it, else as given."""
+    try:
+        rel = os.path.relpath(file)
+    except ValueError:  # another drive on Windows
+        return file
+    return file if rel.startswith("..") else rel
+
+
+@dataclass(frozen=True, slots=True)
+class Location:
+    """A place in the user's source: file, 1-based line and 1-based column."""
+
+    file: str
+    line: int
+    col: int = 0
+
+    def __str__(self) -> str:
+        where = f"{relative_path(self.file)}:{self.line}"
+        return f"{where}:{self.col}" if self.col else where
+
+
+class CompileError(ValueError):
+    """A workflow that cannot be compiled, with where, which rule and what to do.
+
+    ``rule`` is a short stable name (``unsupported-statement``, ``cycle``...) that the
+    tests in ``tests/invalid/`` and users' scripts can match on.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        rule: str,
+        location: Location | None = None,
+        hint: str | None = None,
+    ) -> None:
+        self.message = message
+        self.rule = rule
+        self.location = location
+        self.hint = hint
+        super().__init__(self.format())
+
+    def format(self) -> str:
+        where = f"{self.location}: " if self.location else ""
+        text = f"{where}error[{self.rule}]: {self.message}"
+        if self.hint:
+            text += f"\n  hint: {self.hint}"
+        return text
+
+    def at(self, location: Location) -> CompileError:
+        """The same error placed at ``location`` when it has none yet."""
+        if self.location is not None:
+            return self
+        return CompileError(self.message, rule=self.rule, location=location, hint=self.hint)
+
+
+_OWN_DIRS = (str(Path(__file__).resolve().parent) + os.sep,)
+
+
+def caller_location(skip_dirs: tuple[str, ...] = ()) -> Location | None:
+    """The first frame on the stack outside stepstone's own packages.
+
+    Used by decorators and option constructors so that a misused ``@step(...)`` or
+    ``cron(...)`` is reported at the line where the user wrote it.
+    """
+    own = _OWN_DIRS + skip_dirs
+    frame: FrameType | None = inspect.currentframe()
+    while frame is not None:
+        file = frame.f_code.co_filename
+        resolved = str(Path(file).resolve()) if not file.startswith("<") else file
+        generated = file == "<string>" and frame.f_code.co_name in ("__init__", "__post_init__")
+        if not resolved.startswith(own) and "<frozen importlib" not in file and not generated:
+            return Location(file=file, line=frame.f_lineno)
+        frame = frame.f_back
+    return None
+
+
+def definition_location(fn: object) -> Location:
+    """The ``def`` line of a function (below its decorators), where errors about it point."""
+    code = getattr(fn, "__code__", None)
+    file = inspect.getsourcefile(fn) or (code.co_filename if code else "?")  # type: ignore[arg-type]
+    try:
+        lines, start = inspect.getsourcelines(fn)  # type: ignore[arg-type]
+    except (OSError, TypeError):
+        return Location(file, code.co_firstlineno if code else 1)
+    for offset, line in enumerate(lines):
+        stripped = line.lstrip()
+        if stripped.startswith(("def ", "async def ")):
+            return Location(file, start + offset, len(line) - len(stripped) + 1)
+    return Location(file, start)

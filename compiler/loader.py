@@ -1,0 +1,112 @@
+"""Find workflows in a file: ``path/to/file.py`` or ``path/to/file.py:NAME``.
+
+A file is imported under the module name the step runner will later use to import its
+steps: when its folder is a package (has ``__init__.py``), ``examples/ml_training.py``
+is ``examples.ml_training``, imported with the folder above the top package on
+``sys.path``; otherwise it is a top-level module named after the file.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+import traceback
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from .errors import CompileError, Location
+from .workflows import WorkflowDef
+
+__all__ = ["LoadError", "load_module", "load_workflows", "module_name_for", "split_spec", "workflows_in"]
+
+
+class LoadError(Exception):
+    """The file or the workflow asked for does not exist (a usage error, not a compile error)."""
+
+
+def split_spec(spec: str) -> tuple[Path, str | None]:
+    """``file.py:NAME`` -> (path, NAME); a drive letter's colon is not a separator."""
+    head, sep, tail = spec.rpartition(":")
+    if sep and head and tail and not tail.startswith(("/", "\\")) and not (len(head) == 1 and head.isalpha()):
+        return Path(head), tail
+    return Path(spec), None
+
+
+def module_name_for(path: Path) -> tuple[str, Path]:
+    """The module name of ``path`` and the folder that must be on sys.path to import it."""
+    path = path.resolve()
+    parts = [path.stem]
+    folder = path.parent
+    while (folder / "__init__.py").exists():
+        parts.insert(0, folder.name)
+        folder = folder.parent
+    return ".".join(parts), folder
+
+
+def _import_failure(path: Path, exc: BaseException) -> CompileError:
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if Path(f.filename).resolve() == path.resolve()]
+    location = Location(str(path), frames[-1].lineno or 1) if frames else Location(str(path), 1)
+    return CompileError(
+        f"importing {path.name} failed: {type(exc).__name__}: {exc}",
+        rule="import-error",
+        location=location,
+        hint="the workflow file must import cleanly; run `python " + str(path) + "` to see the full error",
+    )
+
+
+def load_module(path: Path) -> ModuleType:
+    if not path.exists():
+        raise LoadError(f"no such file: {path}")
+    if path.suffix != ".py":
+        raise LoadError(f"{path} is not a Python file (.py)")
+    name, root = module_name_for(path)
+    existing = sys.modules.get(name)
+    if existing is not None:
+        existing_file = getattr(existing, "__file__", None)
+        if existing_file and Path(existing_file).resolve() == path.resolve():
+            return existing
+        raise LoadError(f"{path} would be imported as {name!r}, but another module of that name is loaded "
+                        f"({existing_file}); rename the file")
+    if str(root) not in sys.path:
+        sys.path.insert(0, str(root))
+    try:
+        return importlib.import_module(name)
+    except CompileError:
+        sys.modules.pop(name, None)
+        raise
+    except SyntaxError as exc:
+        sys.modules.pop(name, None)
+        raise CompileError(f"syntax error: {exc.msg}", rule="syntax-error",
+                           location=Location(str(path), exc.lineno or 1, exc.offset or 0),
+                           hint="fix the Python syntax first") from None
+    except Exception as exc:
+        sys.modules.pop(name, None)
+        raise _import_failure(path, exc) from None
+
+
+def workflows_in(module: ModuleType) -> list[WorkflowDef[..., Any]]:
+    """The workflows a module defines (not those it imports), in the order they are written."""
+    found = [v for v in vars(module).values()
+             if isinstance(v, WorkflowDef) and v.fn.__module__ == module.__name__]
+    unique = {id(w): w for w in found}
+    return sorted(unique.values(), key=lambda w: w.location.line)
+
+
+def load_workflows(spec: str, *, all_if_several: bool = True) -> list[WorkflowDef[..., Any]]:
+    """The workflows a spec names: every workflow of the file, or the one called NAME."""
+    path, name = split_spec(spec)
+    module = load_module(path)
+    workflows = workflows_in(module)
+    if name is not None:
+        chosen = [w for w in workflows if name in (w.name, w.fn.__name__)]
+        if not chosen:
+            known = ", ".join(w.name for w in workflows) or "none"
+            raise LoadError(f"{path} has no workflow named {name!r} (its workflows: {known})")
+        return chosen
+    if not workflows:
+        raise LoadError(f"{path} defines no @workflow")
+    if len(workflows) > 1 and not all_if_several:
+        names = ", ".join(w.name for w in workflows)
+        raise LoadError(f"{path} defines several workflows ({names}); pick one with {path}:NAME")
+    return workflows

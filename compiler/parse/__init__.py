@@ -1,0 +1,91 @@
+"""Workflow body (Python syntax tree) -> IR. See ``statements.py`` for the subset."""
+
+from __future__ import annotations
+
+import ast
+import re
+from typing import Any
+
+from .. import typeinfo
+from ..errors import CompileError
+from ..ir import Params, Workflow
+from ..workflows import WorkflowDef
+from .context import RESERVED_ROOT_KEYS, Scope, WorkflowContext, load_body, param_info
+from .statements import BodyParser, Frame
+
+__all__ = ["PARAMS_MAX_BYTES", "parse_workflow"]
+
+PARAMS_MAX_BYTES = 16 * 1024
+"""The largest run input (workflow parameters) a run may start with; checked before it starts."""
+
+_INPUT_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+
+
+def _params(wf: WorkflowDef[..., Any], ctx: WorkflowContext, scope: Scope, fn_node: ast.FunctionDef) -> Params:
+    hints = wf.param_hints
+    model_param = wf.model_param
+    if model_param is not None:
+        model = hints[model_param]
+        names = typeinfo.field_names(model)
+        annotations = {name: typeinfo.field_annotation(model, name) for name in names}
+        scope.set(model_param, param_info((), model, wf.location, whole=True))
+    else:
+        names = tuple(hints)
+        annotations = dict(hints)
+        for name in names:
+            scope.set(name, param_info((name,), hints[name], wf.location))
+    arg_nodes = {arg.arg: arg for arg in fn_node.args.args + fn_node.args.kwonlyargs}
+    for name in names:
+        if name in RESERVED_ROOT_KEYS or not _INPUT_NAME.match(name):
+            where = ctx.loc(arg_nodes[name]) if name in arg_nodes else ctx.loc(fn_node)
+            raise CompileError(
+                f"workflow {wf.name!r} has an input field named {name!r}, which "
+                + ("stepstone keeps for the run's own state" if name in RESERVED_ROOT_KEYS
+                   else "is not a plain name (letters, digits and '_', starting with a letter)"),
+                rule="bad-parameters", location=where,
+                hint=f"rename it (for example to {name.strip('_') + '_value'!r})")
+    return Params(names=tuple(names), annotations=annotations, model_param=model_param,
+                  model=wf.params_model, max_bytes=PARAMS_MAX_BYTES)
+
+
+def parse_workflow(wf: WorkflowDef[..., Any]) -> Workflow:
+    """The IR of ``wf``, or a CompileError at the first line outside the supported subset."""
+    fn_node, file, lines = load_body(wf)
+    ctx = WorkflowContext(wf=wf, file=file, source_lines=lines)
+    ctx.note_assignments(fn_node)
+    scope = Scope()
+    params = _params(wf, ctx, scope, fn_node)
+    parser = BodyParser(ctx)
+    stmts = list(fn_node.body)
+    doc = ""
+    if stmts and isinstance(stmts[0], ast.Expr) and isinstance(stmts[0].value, ast.Constant) and isinstance(
+        stmts[0].value.value, str
+    ):
+        doc = stmts[0].value.value
+        stmts = stmts[1:]
+    if not stmts:
+        raise CompileError(f"workflow {wf.name!r} has an empty body", rule="empty-workflow", location=wf.location,
+                           hint="call at least one step")
+    builder = parser.block(stmts, scope, Frame())
+    if not ctx.steps and not ctx.calls:
+        raise CompileError(f"workflow {wf.name!r} calls no step", rule="empty-workflow", location=wf.location,
+                           hint="call at least one @step function")
+    options = wf.options
+    return Workflow(
+        name=wf.name,
+        ref=f"{wf.fn.__module__}:{wf.fn.__qualname__}",
+        location=wf.location,
+        type=options.type,
+        timeout=options.timeout,
+        params=params,
+        schedules=options.schedules,
+        triggers=options.triggers,
+        body=builder.build(),
+        bindings=dict(ctx.bindings),
+        steps=dict(ctx.steps),
+        calls=tuple(dict.fromkeys(ctx.calls)),
+        stores={key: mode for key, (mode, _, _) in parser.stores.items()},
+        bounds=dict(parser.bounds),
+        decorator=options.decorator,
+        doc=doc,
+    )

@@ -1,0 +1,62 @@
+"""The contract between compiled state machines and the step runner (``lambdas/``).
+
+Both sides import this module, so the shapes below are written down once.
+
+**The run's state.** The execution input is the workflow's parameters, at the root. The
+compiler keeps its own values under ``vars`` (one key per value the body names) and, inside
+a fan-out, the item's position under ``map_path`` (``"for_p_in_grid/3"``). Parameters may
+not use these two names.
+
+**An envelope** is how a step's output travels: ``{"fields": {...}, "value": ..., "ref": ...}``.
+``fields`` holds the output's top-level scalar fields (so conditions can test them);
+``value`` holds the whole output when it is small (at most ``inline_limit`` bytes, which the
+compiler chooses per workflow so that no state can exceed 256 KiB), else null; ``ref`` is
+the S3 key (in the artifact bucket) of the output when it was stored there, else null.
+
+**A Lambda step's payload** (``Payload`` of its ``lambda:invoke`` task)::
+
+    {"step": "module:function", "workflow": "name", "state": "state name",
+     "execution.$": "$$.Execution.Id", "attempt.$": "$$.State.RetryCount",
+     "map_path.$": "$.map_path",                 # inside a fan-out only
+     "inline_limit": 16384,                      # bytes an envelope may hold inline
+     "store": "always" | "inline",               # when a consumer needs one or the other
+     "cache": true,                              # when the step is cached
+     "args": {"name": ARG, ...}}
+
+where each ``ARG`` is one of ``{"value": <json>}`` (a literal or a plain value),
+``{"result": <envelope>, "path": [...]}`` (a step output, or a field of it) or
+``{"results": [<envelope>, ...]}`` (the collected results of an inline fan-out). A
+``result`` whose ``ref`` names a ``manifest.json`` is a distributed fan-out's results.
+
+**A Batch step** gets the same information in environment variables (see
+``BATCH_ENV``); its inputs arrive by S3 reference and it writes its output to
+:func:`output_key`, which the states after it read.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "BATCH_ENV",
+    "ENVELOPE_KEYS",
+    "MAP_PATH_KEY",
+    "VARS_KEY",
+    "output_key",
+]
+
+VARS_KEY = "vars"
+MAP_PATH_KEY = "map_path"
+ENVELOPE_KEYS = ("fields", "ref", "value")
+
+BATCH_ENV = {
+    "execution": "STEPSTONE_EXECUTION",
+    "attempt": "STEPSTONE_ATTEMPT",
+    "map_path": "STEPSTONE_MAP_PATH",
+    "call": "STEPSTONE_CALL",  # JSON: step, workflow, state and the literal parts of the arguments
+    "arg_prefix": "STEPSTONE_ARG_",  # one per argument that comes from the run: a ref or JSON
+}
+
+
+def output_key(workflow: str, run: str, state: str, map_path: str | None = None) -> str:
+    """The S3 key where a Batch step's output lands (and where the next states look)."""
+    middle = f"{map_path}/" if map_path else ""
+    return f"runs/{workflow}/{run}/{middle}{state}/output.json"

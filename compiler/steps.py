@@ -1,0 +1,249 @@
+"""``@step``: a plain function that becomes one state of a workflow.
+
+The decorator records the function and its options and checks what it can see where it is
+written (options, signature, that the function can be imported by the step runner). It
+never compiles anything. Calling a step runs the function, so a workflow body called
+directly is an ordinary, sequential Python program.
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, ParamSpec, TypeVar, overload
+
+from .errors import CompileError, Location, caller_location, definition_location
+from .options import Batch, Compute, Lambda, Retry, Seconds, to_seconds
+
+__all__ = ["StepDef", "step"]
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+NAME_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,63}$")
+
+
+@dataclass(frozen=True, slots=True)
+class StepOptions:
+    """The options of one step, checked and normalised."""
+
+    name: str
+    compute: Compute
+    retry: tuple[Retry, ...]
+    timeout: int | None
+    heartbeat: int | None
+    cache: bool
+
+    @property
+    def is_batch(self) -> bool:
+        return isinstance(self.compute, Batch)
+
+
+class StepDef(Generic[P, R]):
+    """A function decorated with ``@step``. Calling it runs the function."""
+
+    def __init__(self, fn: Callable[P, R], options: StepOptions, location: Location) -> None:
+        self.fn = fn
+        self.options = options
+        self.location = location
+        self.signature = inspect.signature(fn)
+        self.__name__ = fn.__name__
+        self.__qualname__ = fn.__qualname__
+        self.__module__ = fn.__module__
+        self.__doc__ = fn.__doc__
+        self.__wrapped__ = fn
+
+    @property
+    def name(self) -> str:
+        return self.options.name
+
+    @property
+    def ref(self) -> str:
+        """How the step runner imports this step: ``module:qualname``."""
+        return f"{self.fn.__module__}:{self.fn.__qualname__}"
+
+    @property
+    def return_annotation(self) -> Any:
+        hints = _type_hints(self.fn)
+        return hints.get("return", inspect.Signature.empty)
+
+    def parameter_annotations(self) -> dict[str, Any]:
+        hints = _type_hints(self.fn)
+        return {name: hints.get(name, inspect.Parameter.empty) for name in self.signature.parameters}
+
+    def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
+        kwargs.pop("after", None)  # ordering hint for the compiler; no meaning in plain Python
+        return self.fn(*args, **kwargs)
+
+    def __repr__(self) -> str:
+        return f"<step {self.name} ({self.ref})>"
+
+
+def _type_hints(fn: Callable[..., Any]) -> dict[str, Any]:
+    import typing
+
+    try:
+        return typing.get_type_hints(fn, include_extras=True)
+    except Exception:  # unresolved forward references: fall back to the raw annotations
+        return dict(getattr(fn, "__annotations__", {}))
+
+
+def _normalise_retry(retry: Retry | int | Sequence[Retry] | None, location: Location | None) -> tuple[Retry, ...]:
+    if retry is None:
+        return ()
+    if isinstance(retry, bool):
+        raise CompileError(f"retry={retry!r} is not a retry policy", rule="bad-option", location=location,
+                           hint="write retry=3 or retry=Retry(attempts=3, interval=2, backoff=2.0)")
+    if isinstance(retry, int):
+        return (Retry(attempts=retry),)
+    if isinstance(retry, Retry):
+        return (retry,)
+    if isinstance(retry, (list, tuple)) and all(isinstance(r, Retry) for r in retry):
+        policies = tuple(retry)
+        for earlier in policies[:-1]:
+            if earlier.retries_everything:
+                raise CompileError(
+                    "a Retry that retries every error must come last in retry=[...]",
+                    rule="bad-option",
+                    location=location,
+                    hint="Step Functions tries the policies in order; put the specific ones first",
+                )
+        return policies
+    raise CompileError(f"retry={retry!r} is not a retry policy", rule="bad-option", location=location,
+                       hint="write retry=3 or retry=Retry(attempts=3, interval=2, backoff=2.0)")
+
+
+def _check_function(fn: Callable[..., Any], location: Location | None) -> None:
+    if not inspect.isfunction(fn):
+        raise CompileError(f"@step decorates functions, not {fn!r}", rule="bad-step", location=location)
+    if fn.__name__ == "<lambda>" or "<locals>" in fn.__qualname__:
+        raise CompileError(
+            f"step {fn.__qualname__!r} is defined inside another function",
+            rule="bad-step",
+            location=location,
+            hint="define steps at module level so the step runner can import them",
+        )
+    if inspect.iscoroutinefunction(fn) or inspect.isgeneratorfunction(fn):
+        raise CompileError(f"step {fn.__name__!r} is async or a generator; steps are plain functions",
+                           rule="bad-step", location=location, hint="return the result instead of yielding it")
+    for param in inspect.signature(fn).parameters.values():
+        if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
+            raise CompileError(
+                f"step {fn.__name__!r} takes *{param.name}; steps need named parameters",
+                rule="bad-step",
+                location=location,
+                hint="list each input as its own parameter so the compiler can wire it",
+            )
+        if param.name == "after":
+            raise CompileError(
+                f"step {fn.__name__!r} has a parameter named 'after', which stepstone uses for ordering",
+                rule="bad-step",
+                location=location,
+                hint="rename the parameter",
+            )
+
+
+def _build(
+    fn: Callable[P, R],
+    *,
+    name: str | None,
+    compute: Compute | None,
+    retry: Retry | int | Sequence[Retry] | None,
+    timeout: Seconds | None,
+    heartbeat: Seconds | None,
+    cache: bool,
+    location: Location | None,
+) -> StepDef[P, R]:
+    where = definition_location(fn)
+    step_name = name if name is not None else fn.__name__
+    if not isinstance(step_name, str) or not NAME_PATTERN.match(step_name):
+        raise CompileError(
+            f"step name {step_name!r} must start with a letter and use only letters, digits, '_' and '-'"
+            " (at most 64 characters)",
+            rule="bad-name",
+            location=location,
+            hint="pass name='build_dataset' or rename the function",
+        )
+    compute = compute if compute is not None else Lambda()
+    if not isinstance(compute, (Lambda, Batch)):
+        raise CompileError(f"compute={compute!r} must be Lambda(...) or Batch(...)", rule="bad-option",
+                           location=location)
+    timeout_s = to_seconds(timeout, what="timeout") if timeout is not None else None
+    if isinstance(compute, Lambda):
+        if timeout_s is not None and timeout_s > compute.timeout_seconds:
+            raise CompileError(
+                f"step timeout={timeout_s}s is longer than its Lambda function's timeout of "
+                f"{compute.timeout_seconds}s, which would stop it first",
+                rule="bad-option",
+                location=location,
+                hint=f"write compute=Lambda(timeout={timeout_s}) too, or lower timeout=",
+            )
+        timeout_s = timeout_s if timeout_s is not None else compute.timeout_seconds
+    heartbeat_s = to_seconds(heartbeat, what="heartbeat") if heartbeat is not None else None
+    if heartbeat_s is not None and timeout_s is not None and heartbeat_s >= timeout_s:
+        raise CompileError(
+            f"heartbeat={heartbeat_s}s must be shorter than the step's timeout of {timeout_s}s",
+            rule="bad-option",
+            location=location,
+            hint="a heartbeat says the step is still alive, so it must come more often than the timeout",
+        )
+    if not isinstance(cache, bool):
+        raise CompileError(f"cache={cache!r} must be True or False", rule="bad-option", location=location)
+    options = StepOptions(
+        name=step_name,
+        compute=compute,
+        retry=_normalise_retry(retry, location),
+        timeout=timeout_s,
+        heartbeat=heartbeat_s,
+        cache=cache,
+    )
+    _check_function(fn, location)
+    return StepDef(fn, options, where)
+
+
+@overload
+def step(fn: Callable[P, R], /) -> StepDef[P, R]: ...
+
+
+@overload
+def step(
+    *,
+    name: str | None = None,
+    compute: Compute | None = None,
+    retry: Retry | int | Sequence[Retry] | None = None,
+    timeout: Seconds | None = None,
+    heartbeat: Seconds | None = None,
+    cache: bool = False,
+) -> Callable[[Callable[P, R]], StepDef[P, R]]: ...
+
+
+def step(
+    fn: Callable[P, R] | None = None,
+    /,
+    *,
+    name: str | None = None,
+    compute: Compute | None = None,
+    retry: Retry | int | Sequence[Retry] | None = None,
+    timeout: Seconds | None = None,
+    heartbeat: Seconds | None = None,
+    cache: bool = False,
+) -> StepDef[P, R] | Callable[[Callable[P, R]], StepDef[P, R]]:
+    """Make a function a workflow step.
+
+    ``compute`` says where it runs: ``Lambda(memory=, timeout=)`` (the default) or
+    ``Batch(gpus=, vcpus=, memory=, image=)``. ``retry`` is a :class:`Retry` (or a number
+    of attempts, or a list of policies tried in order). ``timeout`` limits each attempt,
+    ``heartbeat`` the silence between heartbeats of a long job. ``cache=True`` skips the
+    step on a re-run when its code and inputs are unchanged.
+    """
+    location = caller_location()
+
+    def decorate(function: Callable[P, R]) -> StepDef[P, R]:
+        return _build(function, name=name, compute=compute, retry=retry, timeout=timeout,
+                      heartbeat=heartbeat, cache=cache, location=location)
+
+    if fn is not None:
+        return decorate(fn)
+    return decorate

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# The five-second tour on the embedded default (no AWS, no Docker): run the canonical ML
+# pipeline in this process, compile it to a Step Functions state machine, and draw it.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/bootstrap.sh --python-only
+mkdir -p build
+
+echo "==> 1. run examples/ml_training.py in-process (the workflow function is plain Python)"
+.venv/bin/python -m examples.ml_training
+echo
+echo "==> 2. compile it to Amazon States Language: build/ml_training.asl.json"
+.venv/bin/stepstone compile examples/ml_training.py -o build/ml_training.asl.json --explain
+echo
+echo "==> 3. draw it: build/ml_training.mmd (paste into https://mermaid.live or view on GitHub)"
+.venv/bin/stepstone graph examples/ml_training.py -o build/ml_training.mmd
+echo
+echo "==> 4. check every example"
+.venv/bin/stepstone validate examples/*.py

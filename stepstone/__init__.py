@@ -1,0 +1,49 @@
+"""stepstone: ML and data workflows in plain Python, compiled to AWS Step Functions.
+
+    from stepstone import step, workflow
+
+Everything a workflow file needs is re-exported here from ``compiler``; the command line
+lives in ``stepstone.cli``.
+"""
+
+from __future__ import annotations
+
+from compiler import (
+    Approval,
+    Batch,
+    CompileError,
+    Lambda,
+    ParamsError,
+    PermanentError,
+    Retry,
+    TransientError,
+    approve,
+    cron,
+    map,
+    rate,
+    s3_upload,
+    step,
+    workflow,
+    workflow_succeeded,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Approval",
+    "Batch",
+    "CompileError",
+    "Lambda",
+    "ParamsError",
+    "PermanentError",
+    "Retry",
+    "TransientError",
+    "approve",
+    "cron",
+    "rate",
+    "s3_upload",
+    "step",
+    "workflow",
+    "workflow_succeeded",
+]
+_ = map  # stepstone.map(step, items): kept out of __all__ so `import *` never hides the builtin

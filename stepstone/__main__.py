@@ -1,0 +1,5 @@
+"""``python -m stepstone``: the command line."""
+
+from .cli import main
+
+main()

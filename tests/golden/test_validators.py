@@ -1,0 +1,125 @@
+"""Every definition the compiler makes passes both ASL validators: statelint and asl-validator.
+
+Checked on every example workflow and on generated workflows (random data flow with
+conditions, merges, fan-outs, failure paths and Batch steps; ``tests/support/generate.py``).
+statelint (PyPI) runs in-process; asl-validator (npm, pinned in package.json) runs once for
+all definitions through ``tests/support/validate_asl.js``.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from statelint.linter import Linter
+
+from compiler import CompileError, compile_workflow
+from compiler.loader import load_workflows
+from tests.support.generate import workflow_source
+
+ROOT = Path(__file__).resolve().parents[2]
+VALIDATE = ROOT / "tests" / "support" / "validate_asl.js"
+EXAMPLES = sorted(p for p in (ROOT / "examples").glob("*.py") if p.name != "__init__.py")
+GENERATED = 60
+
+# statelint 3.1.0's schema predates the Distributed Map's ReaderConfig.InputType, which AWS
+# documents as required for s3:getObject JSON item readers:
+# https://docs.aws.amazon.com/step-functions/latest/dg/input-output-itemreader.html
+STATELINT_OUTDATED = ('Field "InputType" not allowed in',)
+
+pytestmark = pytest.mark.validators
+
+
+def statelint_problems(definition: dict[str, Any]) -> list[str]:
+    problems = Linter.validate(definition)
+    return [p for p in problems if not any(known in p for known in STATELINT_OUTDATED)]
+
+
+def _definitions(tmp: Path) -> Iterator[tuple[str, dict[str, Any]]]:
+    for path in EXAMPLES:
+        for workflow in load_workflows(str(path)):
+            yield f"{path.stem}.{workflow.name}", compile_workflow(workflow).definition
+    folder = tmp / "generated"
+    folder.mkdir()
+    for seed in range(GENERATED):
+        source = folder / f"generated_{seed}.py"
+        source.write_text(workflow_source(seed, 4 + seed % 35), encoding="utf-8")
+        try:
+            compiled = compile_workflow(load_workflows(str(source))[0])
+        except CompileError as exc:
+            # a generated workflow may be too wide for one run's state; that refusal is correct
+            assert exc.rule == "payload-limit", str(exc)
+            continue
+        yield f"generated_{seed}", compiled.definition
+
+
+@pytest.fixture(scope="module")
+def definitions(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]:
+    found = dict(_definitions(tmp_path_factory.mktemp("asl")))
+    generated = [name for name in found if name.startswith("generated_")]
+    assert len(generated) >= GENERATED * 0.9, "most generated workflows should compile"
+    return found
+
+
+def test_statelint_accepts_every_definition(definitions: dict[str, dict[str, Any]]) -> None:
+    failures = {name: problems for name, d in definitions.items() if (problems := statelint_problems(d))}
+    assert not failures, json.dumps(failures, indent=2)[:3000]
+
+
+def _asl_validator(files: list[Path], *flags: str) -> list[dict[str, Any]]:
+    node = shutil.which("node")
+    if node is None or not (ROOT / "node_modules" / "asl-validator").exists():
+        pytest.fail("asl-validator is not installed: run scripts/bootstrap.sh (npm ci)")
+    result = subprocess.run([node, str(VALIDATE), *flags, *map(str, files)], capture_output=True, text=True,
+                            check=False)
+    assert result.returncode in (0, 1), result.stderr
+    return [json.loads(line) for line in result.stdout.splitlines()]
+
+
+def test_asl_validator_accepts_every_definition(definitions: dict[str, dict[str, Any]],
+                                                tmp_path: Path) -> None:
+    files = []
+    for name, definition in definitions.items():
+        path = tmp_path / f"{name}.asl.json"
+        path.write_text(json.dumps(definition), encoding="utf-8")
+        files.append(path)
+    results = _asl_validator(files)
+    assert len(results) == len(files)
+    invalid = [r for r in results if not r["valid"]]
+    assert not invalid, json.dumps(invalid, indent=2)[:3000]
+
+
+def test_validators_reject_a_broken_definition(tmp_path: Path) -> None:
+    """The validators are really checking: a Next to a missing state fails both."""
+    broken = {"StartAt": "a", "States": {"a": {"Type": "Pass", "Next": "missing"}}}
+    assert Linter.validate(broken)
+    path = tmp_path / "broken.asl.json"
+    path.write_text(json.dumps(broken), encoding="utf-8")
+    (result,) = _asl_validator([path])
+    assert not result["valid"]
+
+
+def test_batched_validation_agrees_with_plain_validation(definitions: dict[str, dict[str, Any]],
+                                                         tmp_path: Path) -> None:
+    """validate_asl.js shares one compiled schema across files; the uncached path must agree."""
+    files = []
+    for name, definition in list(definitions.items())[:8]:
+        path = tmp_path / f"{name}.asl.json"
+        path.write_text(json.dumps(definition), encoding="utf-8")
+        files.append(path)
+    broken = tmp_path / "broken.asl.json"
+    broken.write_text(json.dumps({"StartAt": "a", "States": {"a": {"Type": "Pass"}}}), encoding="utf-8")
+    files.append(broken)
+    assert _asl_validator(files) == _asl_validator(files, "--no-cache")
+
+
+def test_generated_sources_are_deterministic() -> None:
+    assert workflow_source(7, 20) == workflow_source(7, 20)
+    assert workflow_source(7, 20) != workflow_source(8, 20)
+
+
