@@ -13,15 +13,15 @@ from .options import Batch, Lambda, Retry
 from .schedules import Schedule, cron, rate
 from .steps import StepDef, step
 from .triggers import S3Upload, WorkflowSucceeded, s3_upload, workflow_succeeded
-from .workflows import Approval, ParamsError, WorkflowDef, approve, map, workflow
+from .workflows import Approval, ParamsError, WorkflowDef, approve, map, workflow  # noqa: A004
 
 compile = compile_workflow  # noqa: A001 - the design's name: compiler.compile(workflow)
 
 __all__ = [
     "Approval",
-    "CompiledWorkflow",
     "Batch",
     "CompileError",
+    "CompiledWorkflow",
     "Lambda",
     "Location",
     "ParamsError",
@@ -37,12 +37,10 @@ __all__ = [
     "compile",
     "compile_workflow",
     "cron",
+    "map",
     "rate",
     "s3_upload",
     "step",
     "workflow",
     "workflow_succeeded",
 ]
-# ``map`` is importable (stepstone.map) but left out of __all__ so that
-# ``from stepstone import *`` never hides the builtin.
-_ = map

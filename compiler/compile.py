@@ -16,7 +16,7 @@ from .parse import parse_workflow
 from .plan import Planner
 from .workflows import WorkflowDef
 
-__all__ = ["CompiledWorkflow", "DEFINITION_LIMIT", "Resources", "check", "compile_workflow", "to_json"]
+__all__ = ["DEFINITION_LIMIT", "CompiledWorkflow", "Resources", "check", "compile_workflow", "to_json"]
 
 DEFINITION_LIMIT = 1024 * 1024
 

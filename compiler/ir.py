@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from typing import Any, Literal, TypeAlias
 
 from .errors import Location
@@ -65,7 +65,7 @@ __all__ = [
 PathPart: TypeAlias = str | int
 
 
-class BindingKind(str, Enum):
+class BindingKind(StrEnum):
     RESULT = "result"
     RESULTS = "results"
     RAW = "raw"

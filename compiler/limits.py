@@ -33,7 +33,6 @@ from .ir import (
     Node,
     StepCall,
     Try,
-    Unit,
     Workflow,
 )
 from .plan import Planner, blocks_of

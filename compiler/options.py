@@ -7,7 +7,7 @@ made, so a bad value is reported at the line that wrote it, not later at compile
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TypeAlias
@@ -160,19 +160,14 @@ def _check_error_spec(spec: object, *, what: str) -> None:
     )
 
 
-def _all_subclasses(cls: type[BaseException]) -> Iterable[type[BaseException]]:
-    for sub in cls.__subclasses__():
-        yield sub
-        yield from _all_subclasses(sub)
-
-
 def error_names(specs: Sequence[type[BaseException] | str]) -> tuple[str, ...]:
     """The ``ErrorEquals`` names for exception classes and error names.
 
-    The step runner reports a raised exception by its class name, and ASL matches names
-    exactly, so ``except DataError`` must list ``DataError`` and every subclass of it that
-    exists when the workflow is compiled. ``Exception`` (or ``BaseException``) means every
-    error: ``States.ALL``, which ASL requires to stand alone.
+    ASL matches error names exactly; Python's ``except DataError`` also catches subclasses.
+    The two agree because each Lambda step's payload lists the names its Retry and Catch
+    mention (``error_names``), and the step runner reports a raised exception under the
+    first of those its class or a base class has. ``Exception`` (or ``BaseException``)
+    means every error: ``States.ALL``, which ASL requires to stand alone.
     """
     names: set[str] = set()
     for spec in specs:
@@ -184,7 +179,6 @@ def error_names(specs: Sequence[type[BaseException] | str]) -> tuple[str, ...]:
             return ("States.ALL",)
         else:
             names.add(spec.__name__)
-            names.update(sub.__name__ for sub in _all_subclasses(spec))
     return tuple(sorted(names))
 
 
@@ -206,7 +200,7 @@ class Retry:
     backoff: float = 2.0
     max_delay: Seconds | None = None
     jitter: bool = False
-    on: tuple[type[BaseException] | str, ...] = field(default=(Exception,))
+    on: Sequence[type[BaseException] | str] = field(default=(Exception,))
 
     def __post_init__(self) -> None:
         _positive_int(self.attempts, what="Retry attempts", low=1, high=100,

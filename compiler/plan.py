@@ -66,8 +66,9 @@ def node_values(node: Node) -> Iterator[Value]:
         yield from (v for _, v in node.params)
     elif isinstance(node, Copy):
         yield node.value
-    elif isinstance(node, Return) and node.value is not None:
-        yield node.value
+    elif isinstance(node, Return):
+        if node.value is not None:
+            yield node.value
     elif isinstance(node, If):
         for branch in node.branches:
             yield from condition_values(branch.condition)

@@ -19,14 +19,22 @@ the S3 key (in the artifact bucket) of the output when it was stored there, else
      "execution.$": "$$.Execution.Id", "attempt.$": "$$.State.RetryCount",
      "map_path.$": "$.map_path",                 # inside a fan-out only
      "inline_limit": 16384,                      # bytes an envelope may hold inline
+     "error_names": ["DataError", ...],          # names this step's Retry/Catch match (see below)
      "store": "always" | "inline",               # when a consumer needs one or the other
      "cache": true,                              # when the step is cached
      "args": {"name": ARG, ...}}
 
 where each ``ARG`` is one of ``{"value": <json>}`` (a literal or a plain value),
-``{"result": <envelope>, "path": [...]}`` (a step output, or a field of it) or
-``{"results": [<envelope>, ...]}`` (the collected results of an inline fan-out). A
-``result`` whose ``ref`` names a ``manifest.json`` is a distributed fan-out's results.
+``{"result": <envelope>, "path": [...]}`` (a step output, or a field of it),
+``{"results": [<envelope>, ...]}`` (the collected results of an inline fan-out) or
+``{"error": {"Error": "...", "Cause": "..."}}`` (an error caught by ``except ... as e``,
+which the runner turns back into an exception of that name). A ``result`` whose ``ref``
+names a ``manifest.json`` is a distributed fan-out's results.
+
+**Errors.** A step reports a raised exception by name, as the error type Step Functions
+matches ``Retry`` and ``Catch`` against: the first name in ``error_names`` that the
+exception's class or one of its base classes has (so ``except DataError`` catches its
+subclasses, as in Python), otherwise the class's own name.
 
 **A Batch step** gets the same information in environment variables (see
 ``BATCH_ENV``); its inputs arrive by S3 reference and it writes its output to
@@ -52,6 +60,7 @@ BATCH_ENV = {
     "attempt": "STEPSTONE_ATTEMPT",
     "map_path": "STEPSTONE_MAP_PATH",
     "call": "STEPSTONE_CALL",  # JSON: step, workflow, state and the literal parts of the arguments
+    "task_token": "STEPSTONE_TASK_TOKEN",  # for SendTaskHeartbeat, when the step has heartbeat=
     "arg_prefix": "STEPSTONE_ARG_",  # one per argument that comes from the run: a ref or JSON
 }
 

@@ -8,7 +8,6 @@ CloudFormation half-way through a deploy.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -33,8 +32,8 @@ class Schedule:
         return self.expression.startswith("cron(")
 
 
-_MONTHS = "JAN FEB MAR APR MAY JUN JUL AUG SEP OCT NOV DEC".split()
-_DAYS = "SUN MON TUE WED THU FRI SAT".split()
+_MONTHS = ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"]
+_DAYS = ["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"]
 
 # field name, low, high, names accepted for values, extra tokens allowed
 _CRON_FIELDS: tuple[tuple[str, int, int, list[str], str], ...] = (

@@ -23,6 +23,7 @@ The algorithm, on one connected group of nodes:
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -181,7 +182,7 @@ class _Graph:
         cuts = self.natural_cuts(order, inside)
         if cuts:
             bounds = [0, *cuts, len(order)]
-            parts = [self._sorted(order[a:b]) for a, b in zip(bounds, bounds[1:], strict=False)]
+            parts = [self._sorted(order[a:b]) for a, b in itertools.pairwise(bounds)]
             return Series(tuple(self.decompose(p) for p in parts))
         return self._forced_cut(nodes, inside, est, order)
 
@@ -230,7 +231,7 @@ def _flatten(tree: SPNode) -> SPNode:
     for part in tree.parts:
         flat = _flatten(part)
         if type(flat) is type(tree):
-            parts.extend(flat.parts)  # type: ignore[union-attr]
+            parts.extend(flat.parts)
         else:
             parts.append(flat)
     return type(tree)(tuple(parts))

@@ -77,6 +77,14 @@ class StepDef(Generic[P, R]):
         kwargs.pop("after", None)  # ordering hint for the compiler; no meaning in plain Python
         return self.fn(*args, **kwargs)
 
+    def after(self, *results: object) -> StepDef[P, R]:
+        """This step, run only after the steps that made ``results`` (no data passes).
+
+        ``publish.after(tests)(model)`` is the typed spelling of ``publish(model, after=[tests])``.
+        Called directly (plain Python), the order is the program's order, so this is the step itself.
+        """
+        return self
+
     def __repr__(self) -> str:
         return f"<step {self.name} ({self.ref})>"
 
@@ -166,7 +174,10 @@ def _build(
             location=location,
             hint="pass name='build_dataset' or rename the function",
         )
-    compute = compute if compute is not None else Lambda()
+    if compute is None:
+        # timeout= alone: the function gets that timeout (Lambda allows at most 900 s, which Lambda() checks)
+        seconds = to_seconds(timeout, what="timeout") if timeout is not None else None
+        compute = Lambda(timeout=max(seconds, 300)) if seconds is not None and seconds > 300 else Lambda()
     if not isinstance(compute, (Lambda, Batch)):
         raise CompileError(f"compute={compute!r} must be Lambda(...) or Batch(...)", rule="bad-option",
                            location=location)
@@ -182,6 +193,13 @@ def _build(
             )
         timeout_s = timeout_s if timeout_s is not None else compute.timeout_seconds
     heartbeat_s = to_seconds(heartbeat, what="heartbeat") if heartbeat is not None else None
+    if heartbeat_s is not None and not isinstance(compute, Batch):
+        raise CompileError(
+            f"heartbeat={heartbeat_s}s: only a Batch step sends heartbeats; a Lambda step is bounded by its timeout",
+            rule="bad-option",
+            location=location,
+            hint="drop heartbeat= (timeout= already stops a stuck Lambda step), or run the step on Batch",
+        )
     if heartbeat_s is not None and timeout_s is not None and heartbeat_s >= timeout_s:
         raise CompileError(
             f"heartbeat={heartbeat_s}s must be shorter than the step's timeout of {timeout_s}s",

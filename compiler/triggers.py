@@ -83,7 +83,8 @@ def s3_upload(
                     key_param=key_param, params=dict(params or {}), location=location)
 
 
-def workflow_succeeded(workflow: WorkflowDef | str, *, params: Mapping[str, Any] | None = None) -> WorkflowSucceeded:
+def workflow_succeeded(workflow: WorkflowDef[..., Any] | str, *,
+                       params: Mapping[str, Any] | None = None) -> WorkflowSucceeded:
     """Start the workflow each time ``workflow`` (a ``@workflow`` function or its name) succeeds."""
     location = caller_location()
     name = workflow if isinstance(workflow, str) else getattr(workflow, "name", None)

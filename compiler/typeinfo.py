@@ -13,6 +13,7 @@ import datetime
 import enum
 import types
 import typing
+from collections import abc
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 from pydantic import BaseModel
@@ -90,7 +91,7 @@ def field_annotation(annotation: Any, name: str) -> Any | None:
             return None
         field_ann = info.annotation
         if info.metadata:
-            return Annotated[(field_ann, *info.metadata)]  # type: ignore[valid-type]
+            return Annotated[(field_ann, *info.metadata)]
         return field_ann
     if isinstance(ann, type) and (dataclasses.is_dataclass(ann) or typing.is_typeddict(ann)):
         hints = typing.get_type_hints(ann, include_extras=True)
@@ -137,7 +138,7 @@ def is_scalar(annotation: Any) -> bool:
 
 def is_list(annotation: Any) -> bool:
     ann = strip(annotation)
-    return ann in (list, tuple) or get_origin(ann) in (list, tuple, typing.Sequence, __import__("collections.abc").abc.Sequence)
+    return ann in (list, tuple) or get_origin(ann) in (list, tuple, typing.Sequence, abc.Sequence)
 
 
 def element_type(annotation: Any) -> Any:

@@ -108,7 +108,7 @@ class WorkflowDef(Generic[P, R]):
         for name, param in self.signature.parameters.items():
             default = ... if param.default is inspect.Parameter.empty else param.default
             fields[name] = (self.param_hints[name], default)
-        return create_model(  # type: ignore[call-overload,no-any-return]
+        return create_model(
             f"{self.fn.__name__}_params", __config__=ConfigDict(extra="forbid"), **fields
         )
 
@@ -121,7 +121,12 @@ class WorkflowDef(Generic[P, R]):
             raise ParamsError(self.name, errors) from None
         return model.model_dump(mode="json")
 
+    def after(self, *results: object) -> WorkflowDef[P, R]:
+        """This workflow, started only after the steps that made ``results`` (see ``StepDef.after``)."""
+        return self
+
     def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
+        kwargs.pop("after", None)  # ordering hint for the compiler; no meaning in plain Python
         bound = self.signature.bind(*args, **kwargs)
         bound.apply_defaults()
         model_param = self.model_param
@@ -199,7 +204,7 @@ def workflow(
     /,
     *,
     name: str | None = None,
-    type: WorkflowType = "standard",
+    type: WorkflowType = "standard",  # noqa: A002 - @workflow(type="express") reads as the option it is
     schedule: Schedule | Sequence[Schedule] | None = None,
     triggers: Sequence[Trigger] | None = None,
     timeout: Seconds | None = None,
@@ -256,10 +261,11 @@ class Approval(BaseModel):
 DEFAULT_APPROVAL_TIMEOUT = 7 * 24 * 3600
 
 
-def approve(message: str, *, timeout: Seconds = DEFAULT_APPROVAL_TIMEOUT) -> Approval:
+def approve(message: str, *, timeout: Seconds = DEFAULT_APPROVAL_TIMEOUT, after: Sequence[object] = ()) -> Approval:
     """Wait for a person to approve (or reject) before going on; ``timeout`` bounds the wait.
 
-    In a deployed workflow this is a task-token gate answered with ``stepstone approve``.
+    In a deployed workflow this is a task-token gate answered with ``stepstone approve``;
+    ``after=[...]`` asks only once the steps that made those results are done.
     Called directly (the workflow function run as plain Python) it asks on the terminal,
     or, with no terminal, approves and says so; ``STEPSTONE_APPROVE=no`` rejects instead.
     """

@@ -6,7 +6,8 @@ It shows:
   ``stepstone approve``; ``if decision.approved:`` releases, anything else archives;
 - calling another ``@workflow`` (``smoke_test``) from a workflow: a nested run that can also
   be started on its own; its parameters are plain values (a parameter, a scalar field);
-- ``after=[...]``: tearing the canary down only after the traffic test, with no data between them;
+- ``step.after(x)(...)`` (or ``step(..., after=[x])``): tearing the canary down only after the
+  traffic test, with no data between them;
 - a ``workflow_succeeded`` trigger: a release is proposed each time the nightly training succeeds.
 
 Run it in-process (no AWS needed):  python -m examples.approval_release
@@ -96,7 +97,7 @@ def check_smoke(traffic: Traffic, max_p95_ms: float) -> SmokeReport:
 def smoke_test(model_uri: str, requests: int = 200, max_p95_ms: float = 60.0) -> SmokeReport:
     endpoint = deploy_canary(model_uri)
     traffic = send_test_traffic(endpoint, requests=requests)
-    teardown_canary(endpoint, after=[traffic])       # clean up once the traffic test is done
+    teardown_canary.after(traffic)(endpoint)         # clean up once the traffic test is done
     return check_smoke(traffic, max_p95_ms=max_p95_ms)
 
 

@@ -83,7 +83,7 @@ def prepare_data(rows: int, seed: int) -> Dataset:
                    segments=segments, train_rows=train_rows, validation_rows=validation_rows)
 
 
-@step(compute=Batch(gpus=1, vcpus=4, memory=16_384), retry=Retry(attempts=3, interval=30, on=[TransientError]),
+@step(compute=Batch(gpus=1, vcpus=4, memory=16_384), retry=Retry(attempts=3, interval=30, on=["States.TaskFailed"]),
       timeout=3600)
 def train_trial(trial: Trial, dataset: Dataset) -> TrialResult:
     """Train with one set of hyper-parameters; score on the validation rows."""

@@ -126,7 +126,7 @@ def check_data_quality(dataset: Dataset) -> QualityReport:
 
 
 @step(compute=Batch(gpus=1, vcpus=8, memory=32_768),
-      retry=Retry(attempts=3, interval=60, backoff=2.0, on=[TransientError, "States.Timeout"]),
+      retry=Retry(attempts=3, interval=60, backoff=2.0, on=["States.TaskFailed", "States.Timeout"]),
       timeout=4 * 3600)
 def train_model(dataset: Dataset, embeddings: Embeddings) -> TrainedModel:
     """Logistic regression on the features plus the customer's segment embedding (missing values -> 0, the mean)."""

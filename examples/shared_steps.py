@@ -108,7 +108,7 @@ def tune_hyperparameters(dataset: Dataset, embeddings: Embeddings | None = None)
     return best
 
 
-@step(compute=Batch(gpus=1, vcpus=4, memory=16_384), retry=Retry(attempts=3, interval=60, on=[TransientError]),
+@step(compute=Batch(gpus=1, vcpus=4, memory=16_384), retry=Retry(attempts=3, interval=60, on=["States.TaskFailed"]),
       timeout=2 * 3600)
 def train(dataset: Dataset, name: str, embeddings: Embeddings | None = None,
           params: HyperParams | None = None) -> Model:

@@ -19,7 +19,7 @@ from compiler import (
     TransientError,
     approve,
     cron,
-    map,
+    map,  # noqa: A004 - stepstone.map(step, items) is the fan-out call
     rate,
     s3_upload,
     step,
@@ -40,10 +40,10 @@ __all__ = [
     "TransientError",
     "approve",
     "cron",
+    "map",
     "rate",
     "s3_upload",
     "step",
     "workflow",
     "workflow_succeeded",
 ]
-_ = map  # stepstone.map(step, items): kept out of __all__ so `import *` never hides the builtin

@@ -18,12 +18,13 @@ from compiler import CompileError, compile_workflow
 from compiler.compile import CompiledWorkflow, check
 from compiler.explain import explain
 from compiler.graph import FORMATS, build_graph, render
-from compiler.loader import LoadError, load_workflows
+from compiler.loader import LoadError, load_module, load_workflows, split_spec, workflows_in
 from compiler.parse import parse_workflow
 from compiler.workflows import WorkflowDef
 
 from . import __version__
 from .console import EXIT_COMPILE, EXIT_FAILED, EXIT_OK, err, fail, out, print_compile_error
+
 
 def _load(spec: str) -> list[WorkflowDef[..., Any]]:
     try:
@@ -109,7 +110,8 @@ def validate(specs: tuple[str, ...], as_json: bool) -> None:
     invalid = 0
     for spec in specs:
         try:
-            workflows = load_workflows(spec)
+            path, name = split_spec(spec)
+            workflows = load_workflows(spec) if name else workflows_in(load_module(path))
         except LoadError as exc:
             fail(str(exc))
         except CompileError as exc:
@@ -118,6 +120,8 @@ def validate(specs: tuple[str, ...], as_json: bool) -> None:
             if not as_json:
                 print_compile_error(exc)
             continue
+        if not workflows and not as_json:
+            out.print(f"[dim]- {escape(spec)}: no workflows (steps only)[/dim]")
         for workflow in workflows:
             try:
                 ir, _, errors = check(workflow)
@@ -137,7 +141,8 @@ def validate(specs: tuple[str, ...], as_json: bool) -> None:
                 continue
             if valid:
                 assert ir is not None
-                out.print(f"[green]✓[/green] {escape(workflow.name)} [dim]({escape(spec)}: {len(ir.steps)} steps)[/dim]")
+                steps = f"{len(ir.steps)} steps"
+                out.print(f"[green]✓[/green] {escape(workflow.name)} [dim]({escape(spec)}: {steps})[/dim]")
             else:
                 out.print(f"[red]✗[/red] {escape(workflow.name)} [dim]({escape(spec)})[/dim]")
                 for error in errors:

@@ -19,7 +19,6 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from ..limits import Size, SizeTracker
 from ..ir import (
     Approve,
     BindingKind,
@@ -40,6 +39,7 @@ from ..ir import (
     Value,
     Workflow,
 )
+from ..limits import Size, SizeTracker
 from ..options import Batch, error_names, permanent_error_names
 from ..plan import Planner
 from ..protocol import BATCH_ENV, MAP_PATH_KEY, VARS_KEY
@@ -417,6 +417,12 @@ class Emitter:
             }
             if scope.in_map:
                 payload["map_path.$"] = f"$.{MAP_PATH_KEY}"
+            retriers = self._retriers(step, lambda_invoke=True)
+            catchers = scope.catchers()
+            matched = [*(r.errors for r in retriers), *(c.errors for c in catchers)]
+            names = sorted({n for errors in matched for n in errors if not n.startswith(("States.", "Lambda."))})
+            if names:
+                payload["error_names"] = names  # the runner reports a subclass under these (Python's except)
             store = self.wf.stores.get(node.binding or "")
             if store:
                 payload["store"] = store
@@ -429,9 +435,8 @@ class Emitter:
                 result_selector=RESULT_SELECTOR,
                 result_path=result_path,
                 timeout=step.timeout,
-                heartbeat=step.heartbeat,
-                retry=self._retriers(step, lambda_invoke=True),
-                catch=scope.catchers(),
+                retry=retriers,
+                catch=catchers,
             )
         scope.machine.add(state)
         return Fragment(state.name, [Exit(state, "next")]), after
@@ -442,6 +447,8 @@ class Emitter:
             {"Name": BATCH_ENV["execution"], "Value.$": "$$.Execution.Id"},
             {"Name": BATCH_ENV["attempt"], "Value.$": "States.Format('{}', $$.State.RetryCount)"},
         ]
+        if step.heartbeat is not None:  # the job sends SendTaskHeartbeat with this token
+            env.append({"Name": BATCH_ENV["task_token"], "Value.$": "$$.Task.Token"})
         if scope.in_map:
             env.append({"Name": BATCH_ENV["map_path"], "Value.$": f"$.{MAP_PATH_KEY}"})
         literal_args: dict[str, Any] = {}
@@ -525,12 +532,20 @@ class Emitter:
             return None, present
         state = PassState(node.name, result_path=self.paths.var_path(node.binding))
         value = node.value
-        if isinstance(value, LiteralValue):
+        source_kind = self.wf.bindings[value.key].kind if isinstance(value, BindingRef) else BindingKind.RAW
+        if source_kind is BindingKind.RESULT and value.path:  # type: ignore[union-attr]
+            source_kind = BindingKind.RAW  # a field of a result is a plain value
+        wrap = self.wf.bindings[node.binding].kind is BindingKind.RESULT and source_kind is BindingKind.RAW
+        if isinstance(value, BindingRef) and source_kind is BindingKind.DEFERRED:
+            state.parameters = self.paths.deferred_envelope(self.wf.bindings[value.key], scope.in_map)
+        elif wrap and isinstance(value, LiteralValue):
+            state.result = envelope(value.value)
+        elif wrap:
+            state.parameters = {"fields": {}, "ref": None, **self.paths.plain(value, scope.in_map, "value")}
+        elif isinstance(value, LiteralValue):
             state.result = value.value
         elif isinstance(value, ParamRef) and value.whole_model:
             state.parameters = self.paths.whole_params()
-        elif isinstance(value, BindingRef) and self.wf.bindings[value.key].kind is BindingKind.DEFERRED:
-            state.parameters = self.paths.deferred_envelope(self.wf.bindings[value.key], scope.in_map)
         else:
             state.input_path = self.paths.state_path(value)
         scope.machine.add(state)

@@ -122,7 +122,7 @@ def _opt(value: Any) -> Any:
     return _UNSET if value is None else value
 
 
-def _path_or_null(value: str | None | Any) -> Any:
+def _path_or_null(value: str | Any | None) -> Any:
     return value  # None renders as JSON null: "discard the result, keep the input"
 
 

@@ -112,6 +112,9 @@ class ValuePaths:
             return {"result.$": self.var_path(value.key), **path_part}
         if binding.kind is BindingKind.DEFERRED:
             return {"result": self.deferred_envelope(binding, in_map), **path_part}
+        annotation = binding.annotation
+        if not value.path and isinstance(annotation, type) and issubclass(annotation, BaseException):
+            return {"error.$": self.var_path(value.key)}  # {"Error", "Cause"}: the runner rebuilds the exception
         return {"value.$": self.var_path(value.key) + _segments(value.path)}
 
     # --- conditions -------------------------------------------------------------------------
@@ -134,11 +137,14 @@ class ValuePaths:
             return {"Not": self.rule(condition.inner)}
         if isinstance(condition, IsNull):
             value = condition.value
-            if isinstance(value, BindingRef) and not value.path:
-                variable = self.var_path(value.key)
-            else:
-                variable = self.condition_path(value)
-            return {"IsNull": condition.is_null, "Variable": variable}
+            if isinstance(value, BindingRef) and not value.path and \
+                    self.binding(value.key).kind is BindingKind.RESULT:
+                # a step that returned None: its envelope holds neither a value nor a reference
+                base = self.var_path(value.key)
+                none = {"And": [{"IsNull": True, "Variable": f"{base}.value"},
+                                {"IsNull": True, "Variable": f"{base}.ref"}]}
+                return none if condition.is_null else {"Not": none}
+            return {"IsNull": condition.is_null, "Variable": self.condition_path(value)}
         assert isinstance(condition, Compare)
         if condition.op == "!=":
             return {"Not": self.rule(Compare("==", condition.left, condition.right, condition.kind))}

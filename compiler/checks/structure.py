@@ -39,7 +39,7 @@ def _called_workflows(definition: Any) -> list[tuple[Any, Location]]:
 
     try:
         source = inspect.getsource(definition.fn)
-        lines, start = inspect.getsourcelines(definition.fn)
+        _, start = inspect.getsourcelines(definition.fn)
     except (OSError, TypeError):
         return []
     import textwrap

@@ -25,6 +25,7 @@ from ..ir import (
     Try,
     Workflow,
 )
+from ..options import Batch
 
 __all__ = ["Edge", "Graph", "GraphNode", "Group", "build_graph"]
 
@@ -122,9 +123,9 @@ class _Builder:
 
     def unit(self, node: Node, container: list[str]) -> _Piece:
         if isinstance(node, StepCall):
-            gpu = node.step.is_batch
-            label = node.name + (" (GPU)" if gpu and getattr(node.step.compute, "gpus", 0) else
-                                 " (Batch)" if gpu else "")
+            compute = node.step.compute
+            gpu = isinstance(compute, Batch)
+            label = node.step.name + ((" (GPU)" if compute.gpus else " (Batch)") if isinstance(compute, Batch) else "")
             node_id = self.node(label, "gpu" if gpu else "step", container, node.name)
             return _Piece(node_id, [(node_id, "")])
         if isinstance(node, CallWorkflow):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 import inspect
 import types
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from pydantic import TypeAdapter, ValidationError
 
@@ -69,18 +69,28 @@ class CallParser:
         ``var`` is the variable it is assigned to (None for a bare call); ``key`` the key
         its result must be stored under (set for a variable merged from several branches).
         """
-        target = resolve_global(self.ctx, node.func)
+        func = node.func
+        after: frozenset[str] = frozenset()
+        if isinstance(func, ast.Call) and isinstance(func.func, ast.Attribute) and func.func.attr == "after":
+            # step.after(x, y)(...): the typed spelling of step(..., after=[x, y])
+            ordered = resolve_global(self.ctx, func.func.value)
+            if isinstance(ordered, (StepDef, WorkflowDef)):
+                if func.keywords:
+                    self.ctx.fail(func, ".after(...) takes step results only", rule="bad-after")
+                after = self._after_names(list(func.args), scope)
+                func = func.func.value
+        target = resolve_global(self.ctx, func)
         if isinstance(target, StepDef):
-            return self.step_call(node, target, scope, builder, var=var, key=key)
+            return self.step_call(node, target, scope, builder, var=var, key=key, after=after)
         if isinstance(target, WorkflowDef):
-            return self.workflow_call(node, target, scope, builder, var=var, key=key)
+            return self.workflow_call(node, target, scope, builder, var=var, key=key, after=after)
         if target is approve:
             return self.approve_call(node, scope, builder, var=var, key=key)
         if target is stepstone_map:
             return self.body.fanouts.map_call(node, scope, builder, var=var, key=key)
         self._not_a_step(node, target)
 
-    def _not_a_step(self, node: ast.Call, target: Any) -> Any:
+    def _not_a_step(self, node: ast.Call, target: Any) -> NoReturn:
         name = self.ctx.source(node.func)
         if isinstance(node.func, ast.Attribute) and not isinstance(resolve_global(self.ctx, node.func.value),
                                                                    types.ModuleType):
@@ -129,7 +139,8 @@ class CallParser:
                 if isinstance(part_node, ast.Attribute):
                     info = apply_path(self.ctx, part_node, info, part_node.attr, ast.unparse(part_node.value))
                     continue
-                index = part_node.slice  # type: ignore[attr-defined]
+                assert isinstance(part_node, ast.Subscript)
+                index = part_node.slice
                 if not (isinstance(index, ast.Constant) and isinstance(index.value, (int, str))):
                     self.ctx.fail(part_node, f"{ast.unparse(part_node)}: only a constant index or key can be used "
                                   "here", rule="unsupported-expression")
@@ -142,6 +153,9 @@ class CallParser:
 
     def _after(self, node: ast.keyword, scope: Scope) -> frozenset[str]:
         items = node.value.elts if isinstance(node.value, (ast.List, ast.Tuple)) else [node.value]
+        return self._after_names(items, scope)
+
+    def _after_names(self, items: list[ast.expr], scope: Scope) -> frozenset[str]:
         keys: set[str] = set()
         for item in items:
             if not isinstance(item, ast.Name):
@@ -227,7 +241,8 @@ class CallParser:
 
     def step_call(self, node: ast.Call, step: StepDef[..., Any], scope: Scope, builder: BlockBuilder, *,
                   var: str | None, key: str | None, item: VarInfo | None = None,
-                  extra: list[tuple[str, VarInfo, ast.expr]] | None = None) -> VarInfo:
+                  extra: list[tuple[str, VarInfo, ast.expr]] | None = None,
+                  after: frozenset[str] = frozenset()) -> VarInfo:
         ctx = self.ctx
         info = step_info(step)
         known = ctx.steps.get(info.name)
@@ -237,9 +252,10 @@ class CallParser:
                      hint="give one of them another name with @step(name=...)")
         ctx.steps[info.name] = info
         if extra is None:
-            matched, after = self._bind_arguments(node, step.fn, step.name, scope, builder, skip_first=item)
+            matched, keyword_after = self._bind_arguments(node, step.fn, step.name, scope, builder, skip_first=item)
+            after = after | keyword_after
         else:
-            matched, after = extra, frozenset()
+            matched = extra
         annotations = step.parameter_annotations()
         args: list[tuple[str, Value]] = []
         reads: set[str] = set(after)
@@ -264,12 +280,13 @@ class CallParser:
         return ctx.var_info(binding)
 
     def workflow_call(self, node: ast.Call, callee: WorkflowDef[..., Any], scope: Scope, builder: BlockBuilder,
-                      *, var: str | None, key: str | None) -> VarInfo:
+                      *, var: str | None, key: str | None, after: frozenset[str] = frozenset()) -> VarInfo:
         ctx = self.ctx
         if callee is ctx.wf:
             ctx.fail(node, f"workflow {callee.name!r} calls itself", rule="cycle",
                      hint="a workflow cannot start itself; use a fan-out over the items instead")
-        matched, after = self._bind_arguments(node, callee.fn, callee.name, scope, builder)
+        matched, keyword_after = self._bind_arguments(node, callee.fn, callee.name, scope, builder)
+        after = after | keyword_after
         given = {param: (info, arg_node) for param, info, arg_node in matched}
         params: list[tuple[str, Value]] = []
         reads: set[str] = set(after)
@@ -332,16 +349,20 @@ class CallParser:
                           "step that notifies the approvers")
         message = node.args[0].value
         timeout = DEFAULT_APPROVAL_TIMEOUT
+        after: frozenset[str] = frozenset()
         for kw in node.keywords:
+            if kw.arg == "after":
+                after = self._after(kw, scope)
+                continue
             if kw.arg != "timeout":
                 ctx.fail(kw.value, f"approve() has no argument {kw.arg!r}", rule="bad-approve",
-                         hint="approve(\"question\", timeout=timedelta(days=2))")
+                         hint="approve(\"question\", timeout=timedelta(days=2), after=[report])")
             timeout = self._literal_seconds(kw.value)
         state = ctx.state_name(f"approve_{var}" if var else "approve")
         binding_key = key or ctx.new_key(var or "approval")
         binding = ctx.bind(binding_key, var or "approve()", BindingKind.RAW, Approval, ctx.loc(node), state=state)
         builder.add(Approve(name=state, message=message, timeout=timeout, binding=binding_key,
-                            location=ctx.loc(node)), writes=frozenset({binding_key}))
+                            location=ctx.loc(node)), reads=after, writes=frozenset({binding_key}))
         return ctx.var_info(binding)
 
     def _literal_seconds(self, node: ast.expr) -> int:
@@ -350,15 +371,15 @@ class CallParser:
         value: Any = MISSING
         if isinstance(node, ast.Constant):
             value = node.value
-        elif isinstance(node, ast.Call) and all(isinstance(a, ast.Constant) for a in node.args) and all(
-            isinstance(k.value, ast.Constant) for k in node.keywords
-        ):
+        elif isinstance(node, ast.Call):
             import datetime
 
-            if resolve_global(ctx, node.func) is datetime.timedelta:
-                value = datetime.timedelta(*[a.value for a in node.args],  # type: ignore[union-attr]
-                                           **{k.arg: k.value.value for k in node.keywords  # type: ignore
-                                              if k.arg})
+            args: list[Any] = [a.value for a in node.args if isinstance(a, ast.Constant)]
+            kwargs: dict[str, Any] = {k.arg: k.value.value for k in node.keywords
+                                      if k.arg and isinstance(k.value, ast.Constant)}
+            literal = len(args) == len(node.args) and len(kwargs) == len(node.keywords)
+            if literal and resolve_global(ctx, node.func) is datetime.timedelta:
+                value = datetime.timedelta(*args, **kwargs)
         if value is MISSING:
             ctx.fail(node, f"{ctx.source(node)} must be a literal number of seconds or timedelta(...)",
                      rule="bad-option")

@@ -9,10 +9,10 @@ literals: ``quality.passed``, ``evaluation.auc >= request.min_auc``, ``x.status 
 from __future__ import annotations
 
 import ast
-from typing import Any, cast
+from typing import Any
 
 from .. import typeinfo
-from ..ir import And, BindingRef, ChoiceKind, Compare, CompareOp, Condition, IsNull, LiteralValue, Not, Or, Value
+from ..ir import And, BindingRef, ChoiceKind, Compare, CompareOp, Condition, IsNull, LiteralValue, Not, Or
 from .context import Scope, VarInfo, WorkflowContext
 from .values import read_value
 
@@ -66,11 +66,11 @@ def _kind_of(ctx: WorkflowContext, node: ast.expr, info: VarInfo) -> ChoiceKind 
 
 
 def _check_result_field_is_scalar(ctx: WorkflowContext, node: ast.expr, info: VarInfo) -> None:
-    if info.kind == "result" and isinstance(info.value, BindingRef) and info.value.path:
-        if not typeinfo.is_scalar(info.annotation) and typeinfo.strip(info.annotation) is not typeinfo.UNKNOWN:
-            ctx.fail(node, f"{ctx.source(node)} is not a number, string or boolean, so a condition cannot "
-                     "test it", rule="unsupported-condition",
-                     hint="return a scalar field (e.g. passed: bool) from the step and test that")
+    if info.kind == "result" and isinstance(info.value, BindingRef) and info.value.path and \
+            not typeinfo.is_scalar(info.annotation) and typeinfo.strip(info.annotation) is not typeinfo.UNKNOWN:
+        ctx.fail(node, f"{ctx.source(node)} is not a number, string or boolean, so a condition cannot "
+                 "test it", rule="unsupported-condition",
+                 hint="return a scalar field (e.g. passed: bool) from the step and test that")
 
 
 def _compare(ctx: WorkflowContext, scope: Scope, node: ast.Compare, left_node: ast.expr, op_node: ast.cmpop,
@@ -174,4 +174,4 @@ def read_condition(ctx: WorkflowContext, scope: Scope, node: ast.expr) -> Condit
                     f"explicitly, e.g. `if {text} is not None:`")
         ctx.fail(node, f"if {text}: {text} is {described}, not a boolean", rule="truthiness", hint=hint)
     _check_result_field_is_scalar(ctx, node, info)
-    return Compare("==", cast(Value, info.value), LiteralValue(True), "boolean")
+    return Compare("==", info.value, LiteralValue(True), "boolean")

@@ -7,6 +7,7 @@ import inspect
 import re
 import textwrap
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Literal, NoReturn
 
 from ..errors import CompileError, Location
@@ -45,7 +46,7 @@ def load_body(wf: WorkflowDef[..., Any]) -> tuple[ast.FunctionDef, str, list[str
     if not isinstance(fn_node, ast.FunctionDef):
         raise CompileError(f"workflow {wf.name!r} is not a plain function", rule="bad-workflow",
                            location=wf.location, hint="write `def name(...):` under @workflow")
-    source_lines = open(file, encoding="utf-8").read().splitlines() if file and not file.startswith("<") else []
+    source_lines = Path(file).read_text(encoding="utf-8").splitlines() if file and not file.startswith("<") else []
     return fn_node, file, source_lines
 
 
@@ -57,6 +58,7 @@ class VarInfo:
     kind: Literal["result", "results", "raw", "deferred", "param", "literal"]
     annotation: Any
     location: Location
+    copied: bool = False  # put in place by a Copy (a Pass state), which can wrap it as a step result
 
 
 @dataclass(frozen=True, slots=True)

@@ -41,6 +41,7 @@ class _Items:
     bound: int | None
     mode: Mode
     why: str
+    copy_unit: int | None = None  # the Pass that puts a literal list in the state
 
 
 class FanOutParser:
@@ -68,7 +69,7 @@ class FanOutParser:
             annotation = element_types.pop() if len(element_types) == 1 else Any
             info = self.body.copy(builder, info, ctx.new_key(f"{target}_values"), f"{target}_values", node)
             return _Items(info, BindingKind.RAW, annotation, len(items), "inline",
-                          f"the list is a literal of {len(items)} items")
+                          f"the list is a literal of {len(items)} items", copy_unit=len(builder.units) - 1)
         if info.kind == "deferred":
             ctx.fail(node, f"{text} is an AWS Batch step's output, which Step Functions cannot read to fan out "
                      "over", rule="bad-fan-out", hint="return the list from a Lambda step and fan out over that")
@@ -118,7 +119,7 @@ class FanOutParser:
                max_items: int | None, max_concurrency: int,
                body: Callable[[Scope, BlockBuilder, Frame], VarInfo | None],
                accumulator: str | None = None) -> VarInfo | None:
-        from .statements import Frame, LoopFrame
+        from .statements import Frame, LoopFrame, appended
 
         ctx = self.ctx
         items = self._items(items_node, target, scope, builder, max_items=max_items)
@@ -129,6 +130,8 @@ class FanOutParser:
         child = BlockBuilder()
         loop_frame = LoopFrame(accumulator=accumulator)
         result = body(child_scope, child, Frame(loop=loop_frame))
+        if accumulator is not None:
+            child_scope.names.pop(appended(accumulator), None)
         if not any(True for _ in child.units):
             ctx.fail(node, "the fan-out calls no step for its items", rule="bad-fan-out",
                      hint="call a step for each item, e.g. [train(p) for p in grid]")
@@ -153,8 +156,12 @@ class FanOutParser:
                      binding=binding_key, mode=items.mode, max_items=items.bound, max_concurrency=max_concurrency,
                      location=ctx.loc(node), why=items.why)
         reads = value_keys(items.info.value) | (child.free_reads - {item_key})
-        builder.add(fan, reads=frozenset(reads), writes=frozenset({binding_key}) if binding_key else frozenset(),
-                    defines=frozenset(child.defined | {item_key}))
+        index = builder.add(fan, reads=frozenset(reads),
+                            writes=frozenset({binding_key}) if binding_key else frozenset(),
+                            defines=frozenset(child.defined | {item_key}))
+        if items.copy_unit is not None:
+            # the literal list is put in place right before the fan-out, not as early as possible
+            builder.deps[items.copy_unit] = builder.deps[index] - {items.copy_unit}
         for var_name, info in child_scope.names.items():
             if var_name != target and scope.names.get(var_name) is not info and var_name != accumulator:
                 scope.set(var_name, Unset(
@@ -176,15 +183,17 @@ class FanOutParser:
         if stmt.orelse:
             ctx.fail(stmt.orelse[0], "for/else is not supported", rule="unsupported-statement",
                      hint="put these lines after the loop")
-        from .statements import _appends
+        from .statements import _appends, appended
 
         appends = _appends(stmt.body)
         accumulator: str | None = None
         if appends:
             accumulator, first = appends[0]
-            if len(appends) > 1:
-                ctx.fail(appends[1][1], f"{accumulator}.append(...) may appear once per loop",
-                         rule="bad-fan-out", hint="each item's path collects one result")
+            for other, other_stmt in appends[1:]:
+                if other != accumulator:
+                    ctx.fail(other_stmt, f"this loop collects into {accumulator} and {other}; a fan-out collects "
+                             "one list", rule="bad-fan-out",
+                             hint=f"append to {accumulator} only, and split the values in a later step")
             initial = scope.get(accumulator)
             if not (isinstance(initial, VarInfo) and isinstance(initial.value, LiteralValue)
                     and initial.value.value == []):
@@ -193,11 +202,18 @@ class FanOutParser:
         target = stmt.target.id
 
         def body(child_scope: Scope, child: BlockBuilder, child_frame: Frame) -> VarInfo | None:
-            assert child_frame.loop is not None
             self.body.block_into(stmt.body, child_scope, child, child_frame, hints={})
             if child.returns:
-                ctx.fail(stmt, "every path of this loop body ends with raise", rule="bad-fan-out")
-            return child_frame.loop.result
+                ctx.fail(stmt, "every path of this loop body ends with raise", rule="bad-fan-out",
+                         hint="raise on some paths only, and append a result on the others")
+            if accumulator is None:
+                return None
+            result = child_scope.get(appended(accumulator))
+            if isinstance(result, Unset):
+                ctx.fail(first, f"{accumulator}.append(...) runs on some paths of the loop body only",
+                         rule="bad-fan-out",
+                         hint="append exactly one result on every path through the body (or raise on the others)")
+            return result if isinstance(result, VarInfo) else None
 
         label = f"for {target} in {ast.unparse(stmt.iter)}"
         result = self.fanout(stmt, label=label, target=target, items_node=stmt.iter, scope=scope, builder=builder,
@@ -208,7 +224,10 @@ class FanOutParser:
                 ctx.fail(stmt, f"{accumulator} collects nothing", rule="bad-fan-out")
             scope.set(accumulator, result)
 
-    def append(self, stmt: ast.Expr, call: ast.Call, scope: Scope, builder: BlockBuilder, frame: Frame) -> None:
+    def append(self, stmt: ast.Expr, call: ast.Call, scope: Scope, builder: BlockBuilder, frame: Frame,
+               hints: dict[str, str]) -> None:
+        from .statements import appended
+
         ctx = self.ctx
         assert isinstance(call.func, ast.Attribute) and isinstance(call.func.value, ast.Name)
         name = call.func.value.id
@@ -217,16 +236,25 @@ class FanOutParser:
             ctx.fail(stmt, f"{name}.append(...) changes a list in place, which a workflow cannot do",
                      rule="unsupported-statement",
                      hint="collect results in a for loop: results = [] then for x in xs: results.append(step(x))")
-        if loop.append_node is not None or call.keywords or len(call.args) != 1:
-            ctx.fail(stmt, f"{name}.append(...) must take one value, once, at the top of the loop body",
-                     rule="bad-fan-out")
-        loop.append_node = stmt
+        if call.keywords or len(call.args) != 1:
+            ctx.fail(stmt, f"{name}.append(...) takes one value", rule="bad-fan-out")
+        hidden = appended(name)
+        if isinstance(scope.get(hidden), VarInfo):
+            ctx.fail(stmt, f"{name}.append(...) runs twice on one path of the loop body", rule="bad-fan-out",
+                     hint="append one result per item; collect more values in one step's result")
         arg = call.args[0]
+        key = hints.get(hidden)
         if isinstance(arg, ast.Call):
-            info = self.body.calls.call(arg, scope, builder, var=None, key=None)
+            called = self.body.calls.call(arg, scope, builder, var=None, key=key)
+            if called is None:
+                ctx.fail(arg, "this call returns nothing to append", rule="bad-fan-out")
+            info = called
         else:
-            info = read_value(ctx, scope, arg, what="append")
-        loop.result = info
+            info = self.body.calls.argument(arg, scope, builder, what="append")
+        if key is not None and not (isinstance(info.value, BindingRef) and info.value.key == key
+                                    and not info.value.path):
+            info = self.body.copy(builder, info, key, name, arg)
+        scope.set(hidden, info)
 
     def comprehension(self, node: ast.ListComp, scope: Scope, builder: BlockBuilder, *, var: str | None,
                       key: str | None) -> VarInfo | None:

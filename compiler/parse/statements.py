@@ -14,6 +14,7 @@ keeps an earlier value copies it (a Pass state).
 from __future__ import annotations
 
 import ast
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,11 +34,19 @@ __all__ = ["BodyParser", "Frame"]
 
 @dataclass
 class LoopFrame:
-    """Inside a ``for`` body: the list that ``append`` collects into, and what was appended."""
+    """Inside a ``for`` body: the list that ``append`` collects into.
+
+    ``acc.append(x)`` assigns a hidden variable (``appended(acc)``): what an item's path
+    appends is that variable's value at the end of the body, merged across ``if`` branches
+    like any other variable, so each path must append exactly once (or raise).
+    """
 
     accumulator: str | None
-    result: VarInfo | None = None
-    append_node: ast.AST | None = None
+
+
+def appended(accumulator: str) -> str:
+    """The hidden variable an ``accumulator.append(...)`` assigns (not a valid Python name)."""
+    return f"{accumulator}.append"
 
 
 @dataclass(frozen=True)
@@ -63,6 +72,8 @@ def assigned_names(stmts: list[ast.stmt]) -> set[str]:
                 names |= assigned_names(handler.body)
         elif isinstance(stmt, ast.For):
             names |= {acc for acc, _ in _appends(stmt.body)}
+        elif isinstance(stmt, ast.Expr) and _append_target(stmt) is not None:
+            names.add(appended(_append_target(stmt)))  # type: ignore[arg-type]
     return names
 
 
@@ -80,13 +91,27 @@ def terminates(stmts: list[ast.stmt]) -> bool:
     return False
 
 
+def _append_target(stmt: ast.stmt) -> str | None:
+    if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call):
+        func = stmt.value.func
+        if isinstance(func, ast.Attribute) and func.attr == "append" and isinstance(func.value, ast.Name):
+            return func.value.id
+    return None
+
+
 def _appends(stmts: list[ast.stmt]) -> list[tuple[str, ast.Expr]]:
-    found = []
+    """``x.append(...)`` statements of a loop body, inside its ifs and trys (not inner loops)."""
+    found: list[tuple[str, ast.Expr]] = []
     for stmt in stmts:
-        if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call):
-            func = stmt.value.func
-            if isinstance(func, ast.Attribute) and func.attr == "append" and isinstance(func.value, ast.Name):
-                found.append((func.value.id, stmt))
+        target = _append_target(stmt)
+        if target is not None:
+            found.append((target, stmt))  # type: ignore[arg-type]
+        elif isinstance(stmt, ast.If):
+            found += _appends(stmt.body) + _appends(stmt.orelse)
+        elif isinstance(stmt, ast.Try):
+            found += _appends(stmt.body)
+            for handler in stmt.handlers:
+                found += _appends(handler.body)
     return found
 
 
@@ -152,7 +177,7 @@ class BodyParser:
         binding = ctx.bind(key, var, kind, info.annotation, ctx.loc(node), state=name)
         builder.add(Copy(name=name, value=info.value, binding=key, location=ctx.loc(node)),
                     reads=value_keys(info.value), writes=frozenset({key}))
-        return ctx.var_info(binding)
+        return dataclasses.replace(ctx.var_info(binding), copied=True)
 
     # --- blocks ----------------------------------------------------------------------------
 
@@ -196,7 +221,7 @@ class BodyParser:
         if isinstance(stmt, (ast.Assign, ast.AnnAssign)):
             self.assignment(stmt, scope, builder, frame, hints)
         elif isinstance(stmt, ast.Expr):
-            self.expression(stmt, scope, builder, frame)
+            self.expression(stmt, scope, builder, frame, hints)
         elif isinstance(stmt, ast.Pass):
             return
         elif isinstance(stmt, ast.If):
@@ -229,7 +254,8 @@ class BodyParser:
                 ctx.fail(stmt, f"{ast.unparse(target)} = ...: values in a workflow cannot be changed in place",
                          rule="unsupported-statement", hint="make the new value in a step and assign it to a name")
             ctx.fail(stmt, "assign to one name at a time: x = step(...)", rule="unsupported-statement")
-        var = targets[0].id  # type: ignore[union-attr]
+        assert isinstance(targets[0], ast.Name)
+        var = targets[0].id
         value = stmt.value
         if value is None:
             ctx.fail(stmt, f"{var}: declares a type without a value", rule="unsupported-statement",
@@ -255,7 +281,8 @@ class BodyParser:
             info = self.copy(builder, info, key, var, value)
         scope.set(var, info)
 
-    def expression(self, stmt: ast.Expr, scope: Scope, builder: BlockBuilder, frame: Frame) -> None:
+    def expression(self, stmt: ast.Expr, scope: Scope, builder: BlockBuilder, frame: Frame,
+                   hints: dict[str, str]) -> None:
         ctx = self.ctx
         value = stmt.value
         if isinstance(value, ast.Constant):
@@ -266,7 +293,7 @@ class BodyParser:
         func = value.func
         if isinstance(func, ast.Attribute) and func.attr == "append" and isinstance(func.value, ast.Name) and \
                 scope.get(func.value.id) is not None:
-            self.fanouts.append(stmt, value, scope, builder, frame)
+            self.fanouts.append(stmt, value, scope, builder, frame, hints)
             return
         self.calls.call(value, scope, builder, var=None, key=None)
 
@@ -309,7 +336,7 @@ class BodyParser:
             if frame.error_key is None:
                 ctx.fail(stmt, "a bare raise is only allowed inside an except block", rule="unsupported-statement")
             rethrow = frame.error_key
-            text = "raise" if exc is None else f"raise {exc.id}"  # type: ignore[union-attr]
+            text = f"raise {exc.id}" if isinstance(exc, ast.Name) else "raise"
         else:
             call = exc if isinstance(exc, ast.Call) else None
             cls = resolve_global(ctx, call.func if call else exc)
@@ -324,7 +351,8 @@ class BodyParser:
                 ):
                     ctx.fail(call, "the error's message must be one literal string", rule="bad-raise",
                              hint=f"raise {error}('what went wrong'); pass values to a step to build a message")
-                cause = call.args[0].value if call.args else ""  # type: ignore[union-attr]
+                first = call.args[0] if call.args else None
+                cause = str(first.value) if isinstance(first, ast.Constant) else ""
             text = f"raise {error}"
         name = ctx.state_name(state_name_from_source(text))
         builder.add(Raise(name=name, error=error, cause=cause, location=ctx.loc(stmt), rethrow=rethrow),
@@ -380,19 +408,26 @@ class BodyParser:
         return frozenset(visible)
 
     def _merged_kind(self, node: ast.stmt, var: str, infos: list[VarInfo | Unset | None]) -> BindingKind:
+        """The kind of a merged variable. A plain value that a Pass state put in place merges
+        with step results: the Pass wraps it as a step output (``{"value": ...}``)."""
         kinds: set[BindingKind] = set()
+        wrappable = True
         for info in infos:
             assert isinstance(info, VarInfo)
             if info.kind == "results":
                 kinds.add(BindingKind.RESULTS)
             elif info.kind in ("result", "deferred"):
                 kinds.add(BindingKind.RESULT)
-            elif typeinfo.strip(info.annotation) is not type(None):  # None fits any kind
+            else:
                 kinds.add(BindingKind.RAW)
+                wrappable = wrappable and info.copied
         if len(kinds) <= 1:
             return kinds.pop() if kinds else BindingKind.RAW
-        self.ctx.fail(node, f"{var!r} holds a step result on one path and a plain value on another",
-                      rule="mixed-kinds", hint=f"give {var} the same kind of value in every branch")
+        if kinds == {BindingKind.RESULT, BindingKind.RAW} and wrappable:
+            return BindingKind.RESULT
+        self.ctx.fail(node, f"{var!r} holds a step result on one path and a value of another kind (a fan-out's "
+                      "list, an approval or a caught error) on another", rule="mixed-kinds",
+                      hint=f"give {var} the same kind of value in every branch, or return in each branch")
 
     def if_statement(self, stmt: ast.If, scope: Scope, builder: BlockBuilder, frame: Frame,
                      hints: dict[str, str]) -> None:
@@ -409,7 +444,7 @@ class BodyParser:
             orelse = node.orelse
             break
         conditions = [read_condition(ctx, scope, test) for test in tests]
-        paths = bodies + [orelse]
+        paths = [*bodies, orelse]
         merged = self._plan_merge(paths, scope, hints, body_first_strict=False)
         results: list[tuple[BlockBuilder, Scope, bool]] = []
         for body in paths:

@@ -8,7 +8,7 @@ import enum
 import json
 import math
 import types
-from typing import Any
+from typing import Any, NoReturn
 
 from .. import typeinfo
 from ..ir import BindingRef, LiteralValue, ParamRef
@@ -206,10 +206,10 @@ def _global_value(ctx: WorkflowContext, scope: Scope, node: ast.expr, obj: Any, 
     ctx.fail(node, f"{name!r} is a module-level {type(obj).__name__}, not a value this workflow made; a "
              "workflow can use only its parameters, the results of the steps it calls, and literal constants",
              rule="foreign-value",
-             hint=f"pass it as a workflow parameter, or compute it inside a step")
+             hint="pass it as a workflow parameter, or compute it inside a step")
 
 
-def _unsupported_value(ctx: WorkflowContext, node: ast.expr, what: str) -> Any:
+def _unsupported_value(ctx: WorkflowContext, node: ast.expr, what: str) -> NoReturn:
     text = ctx.source(node)
     if isinstance(node, (ast.BinOp, ast.UnaryOp)):
         ctx.fail(node, f"arithmetic ({text}) on workflow values is not supported in {what}",
@@ -219,7 +219,7 @@ def _unsupported_value(ctx: WorkflowContext, node: ast.expr, what: str) -> Any:
         ctx.fail(node, f"f-strings are not supported in {what}", rule="unsupported-expression",
                  hint="pass the parts to the step and format the string inside it")
     if isinstance(node, (ast.ListComp, ast.GeneratorExp, ast.SetComp, ast.DictComp)):
-        ctx.fail(node, f"a comprehension is supported only as a fan-out assigned to a name: "
+        ctx.fail(node, "a comprehension is supported only as a fan-out assigned to a name: "
                  "results = [step(x) for x in items]", rule="unsupported-expression",
                  hint="assign the comprehension to a variable on its own line")
     if isinstance(node, ast.Lambda):

@@ -19,12 +19,12 @@ import pytest
 from statelint.linter import Linter
 
 from compiler import CompileError, compile_workflow
-from compiler.loader import load_workflows
+from compiler.loader import load_module, load_workflows, workflows_in
 from tests.support.generate import workflow_source
 
 ROOT = Path(__file__).resolve().parents[2]
 VALIDATE = ROOT / "tests" / "support" / "validate_asl.js"
-EXAMPLES = sorted(p for p in (ROOT / "examples").glob("*.py") if p.name != "__init__.py")
+EXAMPLES = sorted(p for p in (ROOT / "examples").glob("*.py") if not p.name.startswith("_"))
 GENERATED = 60
 
 # statelint 3.1.0's schema predates the Distributed Map's ReaderConfig.InputType, which AWS
@@ -42,7 +42,7 @@ def statelint_problems(definition: dict[str, Any]) -> list[str]:
 
 def _definitions(tmp: Path) -> Iterator[tuple[str, dict[str, Any]]]:
     for path in EXAMPLES:
-        for workflow in load_workflows(str(path)):
+        for workflow in workflows_in(load_module(path)):
             yield f"{path.stem}.{workflow.name}", compile_workflow(workflow).definition
     folder = tmp / "generated"
     folder.mkdir()

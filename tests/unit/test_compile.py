@@ -40,7 +40,7 @@ def start(p: Params) -> Out:
 
 @step(retry=Retry(attempts=3, interval=2, backoff=1.5, max_delay=30, jitter=True, on=[Flaky]))
 def one(a: Out) -> Out:
-    return Out(score=a.score + 1)
+    return Out(score=a.score + 1, ok=a.score + 1 > 0)
 
 
 @step
@@ -76,6 +76,11 @@ def gpu(a: Out) -> Out:
 @step
 def note(a: Out) -> None:
     return None
+
+
+@step
+def recover(error: Exception) -> Out:
+    return Out(status=type(error).__name__)
 
 
 def states(definition: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -233,7 +238,7 @@ def guarded(params: Params) -> Out:
         if not b.ok:
             raise Broken("not ok")
     except Broken as e:
-        b = leaf(0)
+        b = recover(e)
     except Exception:
         raise
     return b
@@ -247,6 +252,9 @@ def test_try_except_becomes_catch_and_a_raise_inside_jumps_to_its_handler() -> N
     jump = found["raise Broken"]
     assert jump["Type"] == "Pass" and jump["Next"] == catch[0]["Next"]
     assert jump["Result"] == {"Cause": "not ok", "Error": "Broken"}
+    assert found["recover"]["Parameters"]["Payload"]["args"] == {"error": {"error.$": "$.vars.e"}}
+    assert found["one"]["Parameters"]["Payload"]["error_names"] == ["Broken", "Flaky"], \
+        "the runner reports subclasses under the names Retry and Catch match"
     rethrow = found["raise"]
     assert rethrow["Type"] == "Fail" and rethrow["ErrorPath"].endswith(".Error")
     retry = found["one"]["Retry"]
@@ -292,6 +300,7 @@ def test_calling_a_workflow_directly_runs_it_as_python() -> None:
     assert merged(Params()).score == 2.5
     assert merged({"threshold": 100}).score == 102.0, "a dict is validated into the parameters model"
     assert guarded(Params()).score == 2.5
+    assert guarded(Params(threshold=-2.0)).status == "Broken", "the except path runs in plain Python too"
     with pytest.raises(Exception, match="threshold"):
         merged({"threshold": "high"})
 
