@@ -95,6 +95,7 @@ class KeySizes:
         self.planner = planner
         self.params = Size(wf.params.max_bytes, 0)
         self.raw: dict[str, Size] = {}
+        self._totals: dict[frozenset[str], Size] = {}
         self._walk(wf.body)
 
     def _walk(self, block: Block) -> None:
@@ -157,11 +158,14 @@ class KeySizes:
             return Size(ENVELOPE_OVERHEAD, 1)
         return self.raw.get(key, self.params)
 
-    def total(self, keys: frozenset[str] | set[str]) -> Size:
-        total = ZERO
-        for key in keys:
-            total = total + self.size(key)
-        return total
+    def total(self, keys: frozenset[str]) -> Size:
+        cached = self._totals.get(keys)
+        if cached is None:
+            cached = ZERO
+            for key in keys:
+                cached = cached + self.size(key)
+            self._totals[keys] = cached
+        return cached
 
 
 class SizeTracker:
@@ -171,6 +175,7 @@ class SizeTracker:
         self.sizes = sizes
         # (inline limit it allows, branches, size, the values held)
         self.worst: tuple[float, int, Size, frozenset[str]] | None = None
+        self.seen: dict[tuple[int, float, int], Size] = {}  # every distinct state size, by (fixed, outputs, width)
 
     def state(self, base: Size, present: frozenset[str]) -> None:
         """A state holding ``base`` (its input: parameters...) and the values in ``present``."""
@@ -184,6 +189,7 @@ class SizeTracker:
         self._consider(total, len(ends), frozenset().union(*ends))
 
     def _consider(self, size: Size, width: int, keys: frozenset[str]) -> None:
+        self.seen.setdefault((size.fixed, size.outputs, width), size)
         room = PAYLOAD_LIMIT - size.fixed - width * MARGIN
         limit = float(MAX_INLINE) if size.outputs == 0 else room / size.outputs
         if room <= 0:
@@ -224,7 +230,10 @@ class SizeTracker:
                      "workflows, or fan out as a distributed map (declare more than 100 items with max_items=...)",
             )
         inline = int(min(MAX_INLINE, limit)) // 256 * 256
-        return SizePlan(inline_limit=inline, worst_fixed=size.fixed + width * MARGIN, worst_outputs=size.outputs,
+        # the largest state at that limit (not always the one that set the limit)
+        fixed, outputs, width = max(self.seen, key=lambda s: s[0] + s[2] * MARGIN + s[1] * inline,
+                                    default=(0, 0.0, 1))
+        return SizePlan(inline_limit=inline, worst_fixed=fixed + width * MARGIN, worst_outputs=outputs,
                         worst_factor=width)
 
 

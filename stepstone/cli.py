@@ -121,7 +121,7 @@ def validate(specs: tuple[str, ...], as_json: bool) -> None:
                 print_compile_error(exc)
             continue
         if not workflows and not as_json:
-            out.print(f"[dim]- {escape(spec)}: no workflows (steps only)[/dim]")
+            out.print(f"[dim]- {escape(spec)}: no workflows[/dim]")
         for workflow in workflows:
             try:
                 ir, _, errors = check(workflow)

@@ -59,7 +59,7 @@ def _called_workflows(definition: Any) -> list[tuple[Any, Location]]:
 def workflow_cycles(context: CheckContext) -> Iterable[CompileError]:
     """Workflows that start each other in a circle would start runs for ever."""
     definition = context.definition
-    if definition is None:
+    if definition is None or not context.workflow.calls:
         return
     path: list[str] = [definition.name]
 

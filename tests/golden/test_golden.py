@@ -75,8 +75,37 @@ def test_ml_training_graph_matches_golden() -> None:
     _check(GOLDEN / "ml_training.mmd", graph)
 
 
-def test_compiling_twice_gives_the_same_bytes() -> None:
-    for stem, name in CASES:
-        first = compile_workflow(_workflow(stem, name)).asl_json
-        second = compile_workflow(_workflow(stem, name)).asl_json
-        assert first == second
+SNAPSHOT = """
+import json, sys
+from pathlib import Path
+from compiler import compile_workflow
+from compiler.loader import load_module, workflows_in
+out = {}
+for path in sorted(Path("examples").glob("*.py")):
+    if not path.name.startswith("_"):
+        for wf in workflows_in(load_module(path)):
+            out[f"{path.stem}.{wf.name}"] = compile_workflow(wf).asl_json
+json.dump(out, sys.stdout)
+"""
+
+
+@pytest.mark.parametrize("seed", ["0", "4242"])
+def test_output_does_not_depend_on_hash_seeds_or_import_order(seed: str) -> None:
+    """Sets and dicts iterate differently under another PYTHONHASHSEED; the ASL must not change."""
+    import json
+    import subprocess
+    import sys
+
+    env = {**os.environ, "PYTHONHASHSEED": seed}
+    result = subprocess.run([sys.executable, "-c", SNAPSHOT], capture_output=True, text=True, cwd=ROOT, env=env,
+                            check=True)
+    for key, asl in json.loads(result.stdout).items():
+        assert asl == (GOLDEN / f"{key}.asl.json").read_text(encoding="utf-8"), key
+
+
+def test_readme_shows_the_current_graph() -> None:
+    """The picture in the README is the one `stepstone graph examples/ml_training.py` draws."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = readme.split("```mermaid\n", 1)[1].split("```", 1)[0]
+    assert block == (GOLDEN / "ml_training.mmd").read_text(encoding="utf-8"), (
+        "update the README's mermaid block from tests/golden/ml_training.mmd")
