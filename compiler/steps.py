@@ -12,8 +12,9 @@ import inspect
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Generic, ParamSpec, TypeVar, overload
+from typing import Any, ParamSpec, TypeVar, overload
 
+from .decorated import Decorated
 from .errors import CompileError, Location, caller_location, definition_location
 from .options import Batch, Compute, Lambda, Retry, Seconds, to_seconds
 
@@ -41,19 +42,12 @@ class StepOptions:
         return isinstance(self.compute, Batch)
 
 
-class StepDef(Generic[P, R]):
+class StepDef(Decorated[P, R]):
     """A function decorated with ``@step``. Calling it runs the function."""
 
     def __init__(self, fn: Callable[P, R], options: StepOptions, location: Location) -> None:
-        self.fn = fn
+        super().__init__(fn, location)
         self.options = options
-        self.location = location
-        self.signature = inspect.signature(fn)
-        self.__name__ = fn.__name__
-        self.__qualname__ = fn.__qualname__
-        self.__module__ = fn.__module__
-        self.__doc__ = fn.__doc__
-        self.__wrapped__ = fn
 
     @property
     def name(self) -> str:

@@ -15,10 +15,11 @@ import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any, Generic, Literal, ParamSpec, TypeVar, overload
+from typing import Any, Literal, ParamSpec, TypeVar, overload
 
 from pydantic import BaseModel, ConfigDict, ValidationError, create_model
 
+from .decorated import Decorated
 from .errors import CompileError, Location, caller_location, definition_location
 from .options import Seconds, to_seconds
 from .schedules import Schedule
@@ -54,19 +55,12 @@ class WorkflowOptions:
     decorator: Location | None = None  # where @workflow(...) is written: errors about its options point there
 
 
-class WorkflowDef(Generic[P, R]):
+class WorkflowDef(Decorated[P, R]):
     """A function decorated with ``@workflow``."""
 
     def __init__(self, fn: Callable[P, R], options: WorkflowOptions, location: Location) -> None:
-        self.fn = fn
+        super().__init__(fn, location)
         self.options = options
-        self.location = location
-        self.signature = inspect.signature(fn)
-        self.__name__ = fn.__name__
-        self.__qualname__ = fn.__qualname__
-        self.__module__ = fn.__module__
-        self.__doc__ = fn.__doc__
-        self.__wrapped__ = fn
 
     @property
     def name(self) -> str:

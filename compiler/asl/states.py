@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..names import unique_name
+
 __all__ = [
     "Catcher",
     "ChoiceState",
@@ -43,13 +45,7 @@ class NameRegistry:
         self.names.add(name)
 
     def fresh(self, base: str) -> str:
-        base = base[:76].rstrip() or "state"
-        name, n = base, 1
-        while name in self.names:
-            n += 1
-            name = f"{base}_{n}"
-        self.names.add(name)
-        return name
+        return unique_name(base[:76].rstrip() or "state", self.names)
 
 
 @dataclass

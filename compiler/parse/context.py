@@ -12,6 +12,7 @@ from typing import Any, Literal, NoReturn
 
 from ..errors import CompileError, Location
 from ..ir import Binding, BindingKind, BindingRef, LiteralValue, ParamRef, StepInfo, Value
+from ..names import unique_name
 from ..workflows import WorkflowDef
 
 __all__ = ["Scope", "Unset", "VarInfo", "WorkflowContext", "load_body"]
@@ -138,23 +139,11 @@ class WorkflowContext:
 
     def state_name(self, base: str) -> str:
         """A unique state name from ``base``; the second use of a name gets ``_2``."""
-        base = base[: MAX_STATE_NAME - 4].rstrip() or "state"
-        name, n = base, 1
-        while name in self.state_names:
-            n += 1
-            name = f"{base}_{n}"
-        self.state_names.add(name)
-        return name
+        return unique_name(base[: MAX_STATE_NAME - 4].rstrip() or "state", self.state_names)
 
     def new_key(self, base: str) -> str:
         """A unique binding key from a variable name (ASL paths need a letter first)."""
-        base = re.sub(r"[^A-Za-z0-9_]", "_", base).lstrip("_0123456789") or "value"
-        key, n = base, 1
-        while key in self.keys:
-            n += 1
-            key = f"{base}_{n}"
-        self.keys.add(key)
-        return key
+        return unique_name(re.sub(r"[^A-Za-z0-9_]", "_", base).lstrip("_0123456789") or "value", self.keys)
 
     def bind(self, key: str, var: str, kind: BindingKind, annotation: Any, location: Location,
              *, state: str | None = None, manifest: bool = False) -> Binding:
