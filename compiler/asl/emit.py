@@ -14,8 +14,6 @@ final Pass when the state there cannot end, such as a Choice).
 
 from __future__ import annotations
 
-import json
-import re
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -33,16 +31,14 @@ from ..ir import (
     Raise,
     Return,
     StepCall,
-    StepInfo,
     Try,
     Unit,
     Value,
     Workflow,
 )
 from ..limits import Size, SizeTracker
-from ..options import Batch, error_names, permanent_error_names
 from ..plan import Planner
-from ..protocol import BATCH_ENV, MAP_PATH_KEY, VARS_KEY
+from ..protocol import MAP_PATH_KEY, VARS_KEY
 from ..seriesparallel import Leaf, Parallel, Series, SPNode
 from .states import (
     Catcher,
@@ -52,25 +48,14 @@ from .states import (
     NameRegistry,
     ParallelState,
     PassState,
-    Retrier,
     State,
     StateMachine,
     TaskState,
 )
-from .values import ValuePaths, envelope
+from .tasks import TaskBuilder
+from .values import ValuePaths, envelope, slug
 
 __all__ = ["EmitOptions", "emit_asl"]
-
-LAMBDA_SERVICE_ERRORS = (
-    "Lambda.AWSLambdaException",
-    "Lambda.ClientExecutionTimeoutException",
-    "Lambda.SdkClientException",
-    "Lambda.ServiceException",
-    "Lambda.TooManyRequestsException",
-)
-RESULT_SELECTOR = {"fields.$": "$.Payload.fields", "ref.$": "$.Payload.ref", "value.$": "$.Payload.value"}
-CHILD_RESULT_SELECTOR = {"fields.$": "$.Output.fields", "ref.$": "$.Output.ref", "value.$": "$.Output.value"}
-
 
 @dataclass(frozen=True)
 class EmitOptions:
@@ -111,10 +96,6 @@ class Scope:
         return out
 
 
-def _slug(text: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_-]+", "_", text).strip("_") or "map"
-
-
 def _leaves(tree: SPNode) -> list[int]:
     if isinstance(tree, Leaf):
         return [tree.index]
@@ -144,6 +125,7 @@ class Emitter:
         self.registry = NameRegistry()
         self._claim_names(workflow.body)
         self.paths = ValuePaths(workflow.name, workflow.bindings, workflow.params.names)
+        self.tasks = TaskBuilder(workflow, self.paths, options.inline_limit)
 
     def _claim_names(self, block: Block) -> None:
         from ..plan import blocks_of
@@ -379,152 +361,26 @@ class Emitter:
             return self.paths.var_path(key), present | {key}
         return None, present
 
-    def _retriers(self, step: StepInfo | None, *, lambda_invoke: bool) -> list[Retrier]:
-        retriers: list[Retrier] = []
-        if lambda_invoke:
-            retriers.append(Retrier(LAMBDA_SERVICE_ERRORS, max_attempts=3, interval=1, backoff=2.0, jitter=True))
-        if step is None:
-            return retriers
-        guarded = False
-        for policy in step.retry:
-            if policy.attempts <= 1:
-                continue
-            names = error_names(policy.on)
-            if names == ("States.ALL",) and not guarded:
-                retriers.append(Retrier(permanent_error_names(), max_attempts=0))
-                guarded = True
-            retriers.append(Retrier(names, max_attempts=policy.attempts - 1, interval=policy.interval_seconds,
-                                    backoff=float(policy.backoff), max_delay=policy.max_delay_seconds,
-                                    jitter=policy.jitter))
-        return retriers
-
-    def step(self, scope: Scope, node: StepCall, live: frozenset[str],
-             present: frozenset[str]) -> tuple[Fragment, frozenset[str]]:
-        step = node.step
-        if isinstance(step.compute, Batch):
-            state = self._batch_task(scope, node)
-            after = present
-        else:
-            result_path, after = self._stored(node.binding, live, present)
-            payload: dict[str, Any] = {
-                "args": {name: self.paths.argument(value, scope.in_map) for name, value in node.args},
-                "attempt.$": "$$.State.RetryCount",
-                "execution.$": "$$.Execution.Id",
-                "inline_limit": self.options.inline_limit,
-                "state": node.name,
-                "step": step.ref,
-                "workflow": self.wf.name,
-            }
-            if scope.in_map:
-                payload["map_path.$"] = f"$.{MAP_PATH_KEY}"
-            retriers = self._retriers(step, lambda_invoke=True)
-            catchers = scope.catchers()
-            matched = [*(r.errors for r in retriers), *(c.errors for c in catchers)]
-            names = sorted({n for errors in matched for n in errors if not n.startswith(("States.", "Lambda."))})
-            if names:
-                payload["error_names"] = names  # the runner reports a subclass under these (Python's except)
-            store = self.wf.stores.get(node.binding or "")
-            if store:
-                payload["store"] = store
-            if step.cache:
-                payload["cache"] = True
-            state = TaskState(
-                node.name,
-                resource="arn:aws:states:::lambda:invoke",
-                parameters={"FunctionName": f"${{Function_{step.name}}}", "Payload": payload},
-                result_selector=RESULT_SELECTOR,
-                result_path=result_path,
-                timeout=step.timeout,
-                retry=retriers,
-                catch=catchers,
-            )
+    def _task(self, scope: Scope, state: TaskState, after: frozenset[str]) -> tuple[Fragment, frozenset[str]]:
         scope.machine.add(state)
         return Fragment(state.name, [Exit(state, "next")]), after
 
-    def _batch_task(self, scope: Scope, node: StepCall) -> TaskState:
-        step = node.step
-        env: list[dict[str, Any]] = [
-            {"Name": BATCH_ENV["execution"], "Value.$": "$$.Execution.Id"},
-            {"Name": BATCH_ENV["attempt"], "Value.$": "States.Format('{}', $$.State.RetryCount)"},
-        ]
-        if step.heartbeat is not None:  # the job sends SendTaskHeartbeat with this token
-            env.append({"Name": BATCH_ENV["task_token"], "Value.$": "$$.Task.Token"})
-        if scope.in_map:
-            env.append({"Name": BATCH_ENV["map_path"], "Value.$": f"$.{MAP_PATH_KEY}"})
-        literal_args: dict[str, Any] = {}
-        for name, value in node.args:
-            variable = BATCH_ENV["arg_prefix"] + name
-            if isinstance(value, LiteralValue):
-                literal_args[name] = {"value": value.value}
-            elif isinstance(value, ParamRef) and value.whole_model:
-                literal_args[name] = {"fields": list(self.wf.params.names)}
-                for field_name in self.wf.params.names:
-                    env.append({"Name": f"{variable}__{field_name}",
-                                "Value.$": f"States.JsonToString($.{field_name})"})
-            elif isinstance(value, BindingRef) and self.wf.bindings[value.key].kind in (BindingKind.RESULT,
-                                                                                     BindingKind.DEFERRED):
-                binding = self.wf.bindings[value.key]
-                literal_args[name] = {"ref": True, **({"path": list(value.path)} if value.path else {})}
-                ref = (self.paths.deferred_ref(binding, scope.in_map) if binding.kind is BindingKind.DEFERRED
-                       else f"{self.paths.var_path(value.key)}.ref")
-                env.append({"Name": variable, "Value.$": ref})
-            else:
-                path = self.paths.state_path(value)
-                literal_args[name] = {"json": True}
-                env.append({"Name": variable, "Value.$": f"States.JsonToString({path})"})
-        call = {"args": literal_args, "state": node.name, "step": step.ref, "workflow": self.wf.name}
-        env.append({"Name": BATCH_ENV["call"], "Value": json.dumps(call, sort_keys=True, separators=(",", ":"))})
-        return TaskState(
-            node.name,
-            resource="arn:aws:states:::batch:submitJob.sync",
-            parameters={
-                "ContainerOverrides": {"Environment": env},
-                "JobDefinition": f"${{JobDefinition_{step.name}}}",
-                "JobName": _slug(node.name),
-                "JobQueue": "${JobQueue}",
-            },
-            result_path=None,
-            timeout=step.timeout,
-            heartbeat=step.heartbeat,
-            retry=self._retriers(step, lambda_invoke=False),
-            catch=scope.catchers(),
-        )
+    def step(self, scope: Scope, node: StepCall, live: frozenset[str],
+             present: frozenset[str]) -> tuple[Fragment, frozenset[str]]:
+        if node.step.is_batch:  # a Batch job's output goes to S3, never into the state
+            return self._task(scope, self.tasks.batch_step(node, scope.in_map, scope.catchers()), present)
+        result_path, after = self._stored(node.binding, live, present)
+        return self._task(scope, self.tasks.lambda_step(node, scope.in_map, scope.catchers(), result_path), after)
 
     def call_workflow(self, scope: Scope, node: CallWorkflow, live: frozenset[str],
                       present: frozenset[str]) -> tuple[Fragment, frozenset[str]]:
         result_path, after = self._stored(node.binding, live, present)
-        child_input: dict[str, Any] = {"AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID.$": "$$.Execution.Id"}
-        for name, value in node.params:
-            child_input.update(self.paths.plain(value, scope.in_map, name))
-        state = TaskState(
-            node.name,
-            resource="arn:aws:states:::states:startExecution.sync:2",
-            parameters={"Input": child_input, "StateMachineArn": f"${{Workflow_{node.workflow}}}"},
-            result_selector=CHILD_RESULT_SELECTOR,
-            result_path=result_path,
-            catch=scope.catchers(),
-        )
-        scope.machine.add(state)
-        return Fragment(state.name, [Exit(state, "next")]), after
+        return self._task(scope, self.tasks.nested_run(node, scope.in_map, scope.catchers(), result_path), after)
 
     def approve(self, scope: Scope, node: Approve, live: frozenset[str],
                 present: frozenset[str]) -> tuple[Fragment, frozenset[str]]:
         result_path, after = self._stored(node.binding, live, present)
-        state = TaskState(
-            node.name,
-            resource="arn:aws:states:::lambda:invoke.waitForTaskToken",
-            parameters={
-                "FunctionName": "${ApprovalFunction}",
-                "Payload": {"execution.$": "$$.Execution.Id", "message": node.message, "state": node.name,
-                            "token.$": "$$.Task.Token", "workflow": self.wf.name},
-            },
-            result_path=result_path,
-            timeout=node.timeout,
-            retry=self._retriers(None, lambda_invoke=True),
-            catch=scope.catchers(),
-        )
-        scope.machine.add(state)
-        return Fragment(state.name, [Exit(state, "next")]), after
+        return self._task(scope, self.tasks.approval(node, scope.catchers(), result_path), after)
 
     def copy(self, scope: Scope, node: Copy, live: frozenset[str],
              present: frozenset[str]) -> tuple[Fragment | None, frozenset[str]]:
@@ -598,9 +454,9 @@ class Emitter:
             selector[f"{field_name}.$"] = f"$.{field_name}"
         selector[VARS_KEY] = {**{f"{k}.$": self.paths.var_path(k) for k in outer},
                               f"{node.item}.$": "$$.Map.Item.Value"}
-        slug = _slug(node.name)
-        selector[f"{MAP_PATH_KEY}.$"] = (f"States.Format('{{}}/{slug}/{{}}', $.{MAP_PATH_KEY}, $$.Map.Item.Index)"
-                                         if scope.in_map else f"States.Format('{slug}/{{}}', $$.Map.Item.Index)")
+        name_slug = slug(node.name)
+        selector[f"{MAP_PATH_KEY}.$"] = (f"States.Format('{{}}/{name_slug}/{{}}', $.{MAP_PATH_KEY}, $$.Map.Item.Index)"
+                                         if scope.in_map else f"States.Format('{name_slug}/{{}}', $$.Map.Item.Index)")
         state = MapState(node.name, processor=machine, item_selector=selector, catch=scope.catchers(),
                          max_concurrency=node.max_concurrency or None)
         result_path, after = self._stored(node.binding, live, present)
@@ -618,8 +474,8 @@ class Emitter:
                 }
             else:
                 state.items_path = self._items_path(items)
-            prefix = f"runs/{self.wf.name}/{{}}/{slug}" if not scope.in_map else \
-                f"runs/{self.wf.name}/{{}}/{{}}/{slug}"
+            prefix = f"runs/{self.wf.name}/{{}}/{name_slug}" if not scope.in_map else \
+                f"runs/{self.wf.name}/{{}}/{{}}/{name_slug}"
             args = "$$.Execution.Name" + (f", $.{MAP_PATH_KEY}" if scope.in_map else "")
             state.result_writer = {
                 "Parameters": {"Bucket": "${ArtifactBucket}", "Prefix.$": f"States.Format('{prefix}', {args})"},

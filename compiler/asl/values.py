@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -21,7 +22,12 @@ from ..ir import (
 )
 from ..protocol import MAP_PATH_KEY, VARS_KEY, output_key
 
-__all__ = ["ValuePaths", "envelope"]
+__all__ = ["ValuePaths", "envelope", "slug"]
+
+
+def slug(text: str) -> str:
+    """``text`` in the characters S3 keys and Batch job names take: letters, digits, ``_`` and ``-``."""
+    return re.sub(r"[^A-Za-z0-9_-]+", "_", text).strip("_") or "map"
 
 
 def envelope(value: Any) -> dict[str, Any]:

@@ -20,10 +20,11 @@ from ..steps import StepDef
 from .blocks import BlockBuilder
 from .calls import value_keys
 from .context import Scope, Unset, VarInfo, state_name_from_source
+from .syntax import Frame, LoopFrame, appended, appends
 from .values import read_value, resolve_global
 
 if TYPE_CHECKING:
-    from .statements import BodyParser, Frame
+    from .statements import BodyParser
 
 __all__ = ["INLINE_MAX_ITEMS", "FanOutParser"]
 
@@ -119,7 +120,6 @@ class FanOutParser:
                max_items: int | None, max_concurrency: int,
                body: Callable[[Scope, BlockBuilder, Frame], VarInfo | None],
                accumulator: str | None = None) -> VarInfo | None:
-        from .statements import Frame, LoopFrame, appended
 
         ctx = self.ctx
         items = self._items(items_node, target, scope, builder, max_items=max_items)
@@ -183,13 +183,11 @@ class FanOutParser:
         if stmt.orelse:
             ctx.fail(stmt.orelse[0], "for/else is not supported", rule="unsupported-statement",
                      hint="put these lines after the loop")
-        from .statements import _appends, appended
-
-        appends = _appends(stmt.body)
+        found = appends(stmt.body)
         accumulator: str | None = None
-        if appends:
-            accumulator, first = appends[0]
-            for other, other_stmt in appends[1:]:
+        if found:
+            accumulator, first = found[0]
+            for other, other_stmt in found[1:]:
                 if other != accumulator:
                     ctx.fail(other_stmt, f"this loop collects into {accumulator} and {other}; a fan-out collects "
                              "one list", rule="bad-fan-out",
@@ -226,8 +224,6 @@ class FanOutParser:
 
     def append(self, stmt: ast.Expr, call: ast.Call, scope: Scope, builder: BlockBuilder, frame: Frame,
                hints: dict[str, str]) -> None:
-        from .statements import appended
-
         ctx = self.ctx
         assert isinstance(call.func, ast.Attribute) and isinstance(call.func.value, ast.Name)
         name = call.func.value.id

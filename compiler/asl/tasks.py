@@ -1,0 +1,169 @@
+"""The Task states: a Lambda step, a Batch step, a nested run, an approval gate.
+
+Each function renders one Task with its parameters, result handling and retries; the
+emitter decides where it goes and what it stores.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from ..ir import Approve, BindingKind, BindingRef, CallWorkflow, LiteralValue, ParamRef, StepCall, StepInfo, Workflow
+from ..options import error_names, permanent_error_names
+from ..protocol import BATCH_ENV, MAP_PATH_KEY
+from .states import Catcher, Retrier, TaskState
+from .values import ValuePaths, slug
+
+__all__ = ["LAMBDA_SERVICE_ERRORS", "TaskBuilder"]
+
+LAMBDA_SERVICE_ERRORS = (
+    "Lambda.AWSLambdaException",
+    "Lambda.ClientExecutionTimeoutException",
+    "Lambda.SdkClientException",
+    "Lambda.ServiceException",
+    "Lambda.TooManyRequestsException",
+)
+RESULT_SELECTOR = {"fields.$": "$.Payload.fields", "ref.$": "$.Payload.ref", "value.$": "$.Payload.value"}
+CHILD_RESULT_SELECTOR = {"fields.$": "$.Output.fields", "ref.$": "$.Output.ref", "value.$": "$.Output.value"}
+
+
+def retriers(step: StepInfo | None, *, lambda_invoke: bool) -> list[Retrier]:
+    """The step's Retry list: Lambda's own transient errors first, then the user's policies
+    (a catch-all policy is preceded by one that never retries a PermanentError)."""
+    found: list[Retrier] = []
+    if lambda_invoke:
+        found.append(Retrier(LAMBDA_SERVICE_ERRORS, max_attempts=3, interval=1, backoff=2.0, jitter=True))
+    if step is None:
+        return found
+    guarded = False
+    for policy in step.retry:
+        if policy.attempts <= 1:
+            continue
+        names = error_names(policy.on)
+        if names == ("States.ALL",) and not guarded:
+            found.append(Retrier(permanent_error_names(), max_attempts=0))
+            guarded = True
+        found.append(Retrier(names, max_attempts=policy.attempts - 1, interval=policy.interval_seconds,
+                             backoff=float(policy.backoff), max_delay=policy.max_delay_seconds, jitter=policy.jitter))
+    return found
+
+
+class TaskBuilder:
+    def __init__(self, workflow: Workflow, paths: ValuePaths, inline_limit: int) -> None:
+        self.wf = workflow
+        self.paths = paths
+        self.inline_limit = inline_limit
+
+    def lambda_step(self, node: StepCall, in_map: bool, catchers: list[Catcher], result_path: str | None) -> TaskState:
+        step = node.step
+        payload: dict[str, Any] = {
+            "args": {name: self.paths.argument(value, in_map) for name, value in node.args},
+            "attempt.$": "$$.State.RetryCount",
+            "execution.$": "$$.Execution.Id",
+            "inline_limit": self.inline_limit,
+            "state": node.name,
+            "step": step.ref,
+            "workflow": self.wf.name,
+        }
+        if in_map:
+            payload["map_path.$"] = f"$.{MAP_PATH_KEY}"
+        retry = retriers(step, lambda_invoke=True)
+        matched = [*(r.errors for r in retry), *(c.errors for c in catchers)]
+        names = sorted({n for errors in matched for n in errors if not n.startswith(("States.", "Lambda."))})
+        if names:
+            payload["error_names"] = names  # the runner reports a subclass under these (Python's except)
+        store = self.wf.stores.get(node.binding or "")
+        if store:
+            payload["store"] = store
+        if step.cache:
+            payload["cache"] = True
+        return TaskState(
+            node.name,
+            resource="arn:aws:states:::lambda:invoke",
+            parameters={"FunctionName": f"${{Function_{step.name}}}", "Payload": payload},
+            result_selector=RESULT_SELECTOR,
+            result_path=result_path,
+            timeout=step.timeout,
+            retry=retry,
+            catch=catchers,
+        )
+
+    def batch_step(self, node: StepCall, in_map: bool, catchers: list[Catcher]) -> TaskState:
+        """A Batch job: its inputs go by S3 reference in environment variables (container
+        overrides are small); it writes its output to S3 and returns nothing to the state."""
+        step = node.step
+        env: list[dict[str, Any]] = [
+            {"Name": BATCH_ENV["execution"], "Value.$": "$$.Execution.Id"},
+            {"Name": BATCH_ENV["attempt"], "Value.$": "States.Format('{}', $$.State.RetryCount)"},
+        ]
+        if step.heartbeat is not None:  # the job sends SendTaskHeartbeat with this token
+            env.append({"Name": BATCH_ENV["task_token"], "Value.$": "$$.Task.Token"})
+        if in_map:
+            env.append({"Name": BATCH_ENV["map_path"], "Value.$": f"$.{MAP_PATH_KEY}"})
+        literal_args: dict[str, Any] = {}
+        for name, value in node.args:
+            variable = BATCH_ENV["arg_prefix"] + name
+            if isinstance(value, LiteralValue):
+                literal_args[name] = {"value": value.value}
+            elif isinstance(value, ParamRef) and value.whole_model:
+                literal_args[name] = {"fields": list(self.wf.params.names)}
+                for field_name in self.wf.params.names:
+                    env.append({"Name": f"{variable}__{field_name}",
+                                "Value.$": f"States.JsonToString($.{field_name})"})
+            elif isinstance(value, BindingRef) and self.wf.bindings[value.key].kind in (BindingKind.RESULT,
+                                                                                     BindingKind.DEFERRED):
+                binding = self.wf.bindings[value.key]
+                literal_args[name] = {"ref": True, **({"path": list(value.path)} if value.path else {})}
+                ref = (self.paths.deferred_ref(binding, in_map) if binding.kind is BindingKind.DEFERRED
+                       else f"{self.paths.var_path(value.key)}.ref")
+                env.append({"Name": variable, "Value.$": ref})
+            else:
+                literal_args[name] = {"json": True}
+                env.append({"Name": variable, "Value.$": f"States.JsonToString({self.paths.state_path(value)})"})
+        call = {"args": literal_args, "state": node.name, "step": step.ref, "workflow": self.wf.name}
+        env.append({"Name": BATCH_ENV["call"], "Value": json.dumps(call, sort_keys=True, separators=(",", ":"))})
+        return TaskState(
+            node.name,
+            resource="arn:aws:states:::batch:submitJob.sync",
+            parameters={
+                "ContainerOverrides": {"Environment": env},
+                "JobDefinition": f"${{JobDefinition_{step.name}}}",
+                "JobName": slug(node.name),
+                "JobQueue": "${JobQueue}",
+            },
+            result_path=None,
+            timeout=step.timeout,
+            heartbeat=step.heartbeat,
+            retry=retriers(step, lambda_invoke=False),
+            catch=catchers,
+        )
+
+    def nested_run(self, node: CallWorkflow, in_map: bool, catchers: list[Catcher],
+                   result_path: str | None) -> TaskState:
+        child_input: dict[str, Any] = {"AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID.$": "$$.Execution.Id"}
+        for name, value in node.params:
+            child_input.update(self.paths.plain(value, in_map, name))
+        return TaskState(
+            node.name,
+            resource="arn:aws:states:::states:startExecution.sync:2",
+            parameters={"Input": child_input, "StateMachineArn": f"${{Workflow_{node.workflow}}}"},
+            result_selector=CHILD_RESULT_SELECTOR,
+            result_path=result_path,
+            catch=catchers,
+        )
+
+    def approval(self, node: Approve, catchers: list[Catcher], result_path: str | None) -> TaskState:
+        return TaskState(
+            node.name,
+            resource="arn:aws:states:::lambda:invoke.waitForTaskToken",
+            parameters={
+                "FunctionName": "${ApprovalFunction}",
+                "Payload": {"execution.$": "$$.Execution.Id", "message": node.message, "state": node.name,
+                            "token.$": "$$.Task.Token", "workflow": self.wf.name},
+            },
+            result_path=result_path,
+            timeout=node.timeout,
+            retry=retriers(None, lambda_invoke=True),
+            catch=catchers,
+        )
