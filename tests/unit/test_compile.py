@@ -316,3 +316,25 @@ def test_payload_limit_is_proved_and_explained() -> None:
     assert compiled.sizes.worst_bytes <= 256 * 1024
     payload = compiled.definition["States"]["start"]["Parameters"]["Payload"]
     assert payload["inline_limit"] == compiled.sizes.inline_limit
+
+
+@workflow
+def n_shape(params: Params) -> None:
+    a = start(params)
+    b = leaf(1)
+    note(one(a))        # c: needs a
+    note(two(a, b))     # d: needs a and b, which no series-parallel layout gives without an extra ordering
+
+
+def test_a_dag_that_is_not_series_parallel_gets_one_ordering_and_says_so() -> None:
+    from compiler.explain import explain
+
+    compiled = compile_workflow(n_shape)
+    layout = compiled.planner.layout(compiled.workflow.body)
+    assert len(layout.added) == 1
+    assert layout.makespan == layout.critical_path, "the added ordering costs nothing here"
+    text = explain(compiled)
+    assert "orderings added (Step Functions runs only series-parallel graphs):" in text
+    assert "now waits for" in text
+    found = states(compiled.definition)
+    assert {"start", "leaf", "one", "two", "note", "note_2"} <= set(found)
