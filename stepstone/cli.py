@@ -1,12 +1,14 @@
 """The ``stepstone`` command line.
 
 Exit codes, for scripts: 0 ok; 1 the command's verdict is "no" (``validate`` found an
-invalid workflow); 2 bad input (usage, a missing file, a workflow that does not compile).
+invalid workflow); 2 bad input (usage, a missing file, a workflow that does not compile);
+70 a bug in stepstone itself.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -23,7 +25,7 @@ from compiler.parse import parse_workflow
 from compiler.workflows import WorkflowDef
 
 from . import __version__
-from .console import EXIT_COMPILE, EXIT_FAILED, EXIT_OK, err, fail, out, print_compile_error
+from .console import EXIT_COMPILE, EXIT_FAILED, EXIT_INTERNAL, EXIT_OK, err, fail, out, print_compile_error
 
 
 def _load(spec: str) -> list[WorkflowDef[..., Any]]:
@@ -51,7 +53,24 @@ def _compile(workflow: WorkflowDef[..., Any]) -> CompiledWorkflow:
         sys.exit(EXIT_COMPILE)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+class _Commands(click.Group):
+    """Turns an unexpected exception (a bug in stepstone, not in the user's workflow) into one
+    line and exit code 70; ``STEPSTONE_DEBUG=1`` shows the traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (click.ClickException, click.exceptions.Exit, click.Abort, SystemExit, KeyboardInterrupt):
+            raise
+        except Exception as exc:
+            if os.environ.get("STEPSTONE_DEBUG") == "1":
+                raise
+            fail(f"internal error in stepstone: {type(exc).__name__}: {exc}",
+                 hint="this is a bug in stepstone, not in your workflow; rerun with STEPSTONE_DEBUG=1 and report "
+                      "the traceback", code=EXIT_INTERNAL)
+
+
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="stepstone")
 def main() -> None:
     """stepstone: ML and data workflows in plain Python, compiled to AWS Step Functions.

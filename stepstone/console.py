@@ -11,12 +11,14 @@ from rich.markup import escape
 
 from compiler.errors import CompileError
 
-__all__ = ["EXIT_COMPILE", "EXIT_FAILED", "EXIT_OK", "EXIT_USAGE", "err", "fail", "out", "print_compile_error"]
+__all__ = ["EXIT_COMPILE", "EXIT_FAILED", "EXIT_INTERNAL", "EXIT_OK", "EXIT_USAGE", "err", "fail", "out",
+           "print_compile_error"]
 
 EXIT_OK = 0
 EXIT_FAILED = 1  # the command ran and its verdict is "no" (invalid workflow, failed run)
 EXIT_USAGE = 2  # bad input: usage, missing file, a workflow that does not compile
 EXIT_COMPILE = 2
+EXIT_INTERNAL = 70  # a bug in stepstone itself (EX_SOFTWARE)
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)

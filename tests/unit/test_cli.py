@@ -149,3 +149,16 @@ def test_help_has_examples() -> None:
         result = runner.invoke(main, [command, "--help"])
         assert result.exit_code == 0
         assert "Example" in result.output
+
+
+def test_a_bug_in_stepstone_is_one_line_and_exit_70(monkeypatch: pytest.MonkeyPatch, files: Path) -> None:
+    import stepstone.cli as cli
+
+    def broken(*_: object) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(cli, "render", broken)
+    result = CliRunner().invoke(main, ["graph", f"{files / 'good_flows.py'}:first"])
+    assert result.exit_code == 70
+    assert "internal error in stepstone: RuntimeError: boom" in result.output
+    assert "Traceback" not in result.output
