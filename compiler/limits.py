@@ -36,6 +36,7 @@ from .ir import (
     Workflow,
 )
 from .plan import Planner, blocks_of
+from .protocol import ENVELOPE_OVERHEAD
 from .seriesparallel import Leaf, Parallel, SPNode
 
 __all__ = [
@@ -54,7 +55,6 @@ __all__ = [
 PAYLOAD_LIMIT = 256 * 1024
 MAX_INLINE = 32 * 1024
 MIN_INLINE = 1024
-ENVELOPE_OVERHEAD = 512  # the keys and the reference around an output
 HISTORY_LIMIT = 25_000
 ERROR_BYTES = 32 * 1024 + 512  # Step Functions caps an error's cause at 32,768 characters
 APPROVAL_BYTES = 2 * 1024

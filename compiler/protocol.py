@@ -9,9 +9,12 @@ not use these two names.
 
 **An envelope** is how a step's output travels: ``{"fields": {...}, "value": ..., "ref": ...}``.
 ``fields`` holds the output's top-level scalar fields (so conditions can test them);
-``value`` holds the whole output when it is small (at most ``inline_limit`` bytes, which the
-compiler chooses per workflow so that no state can exceed 256 KiB), else null; ``ref`` is
-the S3 key (in the artifact bucket) of the output when it was stored there, else null.
+``value`` holds the whole output when it is small, else null; ``ref`` is the S3 key (in
+the artifact bucket) of the output when it was stored there, else null. The serialized
+envelope must not exceed ``inline_limit + ENVELOPE_OVERHEAD`` bytes (``inline_limit`` is
+chosen by the compiler per workflow so that no state can exceed 256 KiB): the runner keeps
+``value`` inline only when the envelope then fits, and drops the longest string fields
+until ``fields`` fits.
 
 **A Lambda step's payload** (``Payload`` of its ``lambda:invoke`` task)::
 
@@ -46,11 +49,13 @@ from __future__ import annotations
 __all__ = [
     "BATCH_ENV",
     "ENVELOPE_KEYS",
+    "ENVELOPE_OVERHEAD",
     "MAP_PATH_KEY",
     "VARS_KEY",
     "output_key",
 ]
 
+ENVELOPE_OVERHEAD = 512  # bytes an envelope may add around its inline value
 VARS_KEY = "vars"
 MAP_PATH_KEY = "map_path"
 ENVELOPE_KEYS = ("fields", "ref", "value")

@@ -338,3 +338,15 @@ def test_a_dag_that_is_not_series_parallel_gets_one_ordering_and_says_so() -> No
     assert "now waits for" in text
     found = states(compiled.definition)
     assert {"start", "leaf", "one", "two", "note", "note_2"} <= set(found)
+
+
+def test_what_the_deployment_must_provide() -> None:
+    """cdk/ deploys from this list: one function or job definition per step, and each placeholder."""
+    resources = compile_workflow(parent).resources
+    by_name = {f.name: f for f in resources.functions}
+    assert by_name["gpu"].compute == "batch" and by_name["gpu"].gpus == 1
+    assert by_name["start"].compute == "lambda" and by_name["start"].timeout == 300
+    assert resources.workflows == ("child",)
+    assert resources.approval and resources.batch
+    assert set(resources.placeholders) == {"ApprovalFunction", "Function_note", "Function_start",
+                                           "JobDefinition_gpu", "JobQueue", "Workflow_child"}
