@@ -6,7 +6,8 @@ it never imports boto3 or the AWS CDK. Decorators record; :func:`compile` compil
 
 from __future__ import annotations
 
-from .compile import CompiledWorkflow, compile_workflow
+from typing import TYPE_CHECKING, Any
+
 from .errors import CompileError, Location
 from .failures import PermanentError, TransientError
 from .options import Batch, Lambda, Retry
@@ -15,7 +16,20 @@ from .steps import StepDef, step
 from .triggers import S3Upload, WorkflowSucceeded, s3_upload, workflow_succeeded
 from .workflows import Approval, ParamsError, WorkflowDef, approve, map, workflow  # noqa: A004
 
-compile = compile_workflow  # noqa: A001 - the design's name: compiler.compile(workflow)
+if TYPE_CHECKING:
+    from .pipeline import CompiledWorkflow, compile_workflow
+
+    compile = compile_workflow  # noqa: A001 - the design's name: compiler.compile(workflow)
+
+
+def __getattr__(name: str) -> Any:
+    # The compile pipeline loads on first use: a step running in Lambda imports the DSL
+    # (through its workflow module) but never compiles, and its cold start stays small.
+    if name in ("compile", "compile_workflow", "CompiledWorkflow"):
+        from . import pipeline
+
+        return pipeline.CompiledWorkflow if name == "CompiledWorkflow" else pipeline.compile_workflow
+    raise AttributeError(f"module 'compiler' has no attribute {name!r}")
 
 __all__ = [
     "Approval",

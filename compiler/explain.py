@@ -7,7 +7,7 @@ critical path), how each fan-out runs, and the limits it proved: state size and 
 
 from __future__ import annotations
 
-from .compile import CompiledWorkflow
+from .pipeline import CompiledWorkflow
 from .ir import Block, FanOut, If, Try
 from .limits import HISTORY_LIMIT, PAYLOAD_LIMIT
 from .plan import Planner, blocks_of

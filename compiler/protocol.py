@@ -19,7 +19,8 @@ until ``fields`` fits.
 **A Lambda step's payload** (``Payload`` of its ``lambda:invoke`` task)::
 
     {"step": "module:function", "workflow": "name", "state": "state name",
-     "execution.$": "$$.Execution.Id", "attempt.$": "$$.State.RetryCount",
+     "execution.$": "$$.Execution.Id", "run.$": "$$.Execution.Name",
+     "attempt.$": "$$.State.RetryCount",
      "map_path.$": "$.map_path",                 # inside a fan-out only
      "inline_limit": 16384,                      # bytes an envelope may hold inline
      "error_names": ["DataError", ...],          # names this step's Retry/Catch match (see below)
@@ -39,6 +40,12 @@ matches ``Retry`` and ``Catch`` against: the first name in ``error_names`` that 
 exception's class or one of its base classes has (so ``except DataError`` catches its
 subclasses, as in Python), otherwise the class's own name.
 
+**Artifacts** (the same layout in S3 and in a local folder): ``runs/<workflow>/<run>/``
+holds, per step (and per fan-out item, under its ``map_path``), ``attempt-<n>/output.json``
+(a stored output), ``attempt-<n>/lineage.json`` (what went in and out, hashes, timing,
+error) and, for Batch steps, the final ``output.json``; ``cache/`` holds the records of
+``cache=True`` steps. Keys are made by the functions below, on both sides.
+
 **A Batch step** gets the same information in environment variables (see
 ``BATCH_ENV``); its inputs arrive by S3 reference and it writes its output to
 :func:`output_key`, which the states after it read.
@@ -52,7 +59,11 @@ __all__ = [
     "ENVELOPE_OVERHEAD",
     "MAP_PATH_KEY",
     "VARS_KEY",
+    "attempt_prefix",
+    "cache_key",
     "output_key",
+    "run_prefix",
+    "step_prefix",
 ]
 
 ENVELOPE_OVERHEAD = 512  # bytes an envelope may add around its inline value
@@ -62,6 +73,7 @@ ENVELOPE_KEYS = ("fields", "ref", "value")
 
 BATCH_ENV = {
     "execution": "STEPSTONE_EXECUTION",
+    "run": "STEPSTONE_RUN",
     "attempt": "STEPSTONE_ATTEMPT",
     "map_path": "STEPSTONE_MAP_PATH",
     "call": "STEPSTONE_CALL",  # JSON: step, workflow, state and the literal parts of the arguments
@@ -70,7 +82,27 @@ BATCH_ENV = {
 }
 
 
-def output_key(workflow: str, run: str, state: str, map_path: str | None = None) -> str:
-    """The S3 key where a Batch step's output lands (and where the next states look)."""
+def run_prefix(workflow: str, run: str) -> str:
+    """Where everything a run writes lives: ``runs/<workflow>/<run>/``."""
+    return f"runs/{workflow}/{run}/"
+
+
+def step_prefix(workflow: str, run: str, state: str, map_path: str | None = None) -> str:
+    """One step of a run (one item of a fan-out, inside a fan-out): ``.../[<map_path>/]<state>/``."""
     middle = f"{map_path}/" if map_path else ""
-    return f"runs/{workflow}/{run}/{middle}{state}/output.json"
+    return f"{run_prefix(workflow, run)}{middle}{state}/"
+
+
+def attempt_prefix(workflow: str, run: str, state: str, attempt: int, map_path: str | None = None) -> str:
+    """One attempt of a step: retries never overwrite what an earlier attempt wrote."""
+    return f"{step_prefix(workflow, run, state, map_path)}attempt-{attempt}/"
+
+
+def output_key(workflow: str, run: str, state: str, map_path: str | None = None) -> str:
+    """The key of a step's final output: where a Batch step's output lands (and the next states look)."""
+    return f"{step_prefix(workflow, run, state, map_path)}output.json"
+
+
+def cache_key(workflow: str, step: str, code_hash: str, inputs_hash: str) -> str:
+    """The record that lets a ``cache=True`` step skip work it has done before."""
+    return f"cache/{workflow}/{step}/{code_hash}/{inputs_hash}.json"

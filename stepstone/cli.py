@@ -17,7 +17,7 @@ import click
 from rich.markup import escape
 
 from compiler import CompileError, compile_workflow
-from compiler.compile import CompiledWorkflow, check
+from compiler.pipeline import CompiledWorkflow, check
 from compiler.explain import explain
 from compiler.graph import FORMATS, build_graph, render
 from compiler.loader import LoadError, load_module, load_workflows, split_spec, workflows_in

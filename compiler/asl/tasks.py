@@ -62,6 +62,7 @@ class TaskBuilder:
             "attempt.$": "$$.State.RetryCount",
             "execution.$": "$$.Execution.Id",
             "inline_limit": self.inline_limit,
+            "run.$": "$$.Execution.Name",
             "state": node.name,
             "step": step.ref,
             "workflow": self.wf.name,
@@ -95,6 +96,7 @@ class TaskBuilder:
         step = node.step
         env: list[dict[str, Any]] = [
             {"Name": BATCH_ENV["execution"], "Value.$": "$$.Execution.Id"},
+            {"Name": BATCH_ENV["run"], "Value.$": "$$.Execution.Name"},
             {"Name": BATCH_ENV["attempt"], "Value.$": "States.Format('{}', $$.State.RetryCount)"},
         ]
         if step.heartbeat is not None:  # the job sends SendTaskHeartbeat with this token
