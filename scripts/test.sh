@@ -8,6 +8,6 @@ scripts/bootstrap.sh
 echo "==> ruff"
 .venv/bin/ruff check .
 echo "==> mypy"
-.venv/bin/mypy compiler stepstone examples
+.venv/bin/mypy compiler lambdas stepstone examples
 echo "==> pytest"
 .venv/bin/pytest "$@"

@@ -17,11 +17,11 @@ import click
 from rich.markup import escape
 
 from compiler import CompileError, compile_workflow
-from compiler.pipeline import CompiledWorkflow, check
 from compiler.explain import explain
 from compiler.graph import FORMATS, build_graph, render
 from compiler.loader import LoadError, load_module, load_workflows, split_spec, workflows_in
 from compiler.parse import parse_workflow
+from compiler.pipeline import CompiledWorkflow, check
 from compiler.workflows import WorkflowDef
 
 from . import __version__
