@@ -183,6 +183,7 @@ class StepCall:
 class CallWorkflow:
     name: str
     workflow: str  # the called workflow's name
+    ref: str  # module:qualname of the called workflow, to run it locally
     params: tuple[tuple[str, Value], ...]  # its input, field by field
     binding: str | None
     location: Location

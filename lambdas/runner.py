@@ -110,6 +110,9 @@ def import_step(ref: str) -> StepDef[..., Any]:
 
 def error_name(exc: BaseException, names: tuple[str, ...]) -> str:
     """The name a failure is reported under (see the module docstring)."""
+    fixed = getattr(exc, "error_name", None)  # e.g. a timeout the local target enforces: States.Timeout
+    if isinstance(fixed, str):
+        return fixed
     for cls in type(exc).__mro__:
         if cls.__name__ in names:
             return cls.__name__

@@ -88,12 +88,19 @@ class Scope:
     base: Size  # what every state of this machine carries besides its values: the parameters
     result: Value | None = None
     catches: list[CatchContext] = field(default_factory=list)
+    outer_names: frozenset[str] = frozenset()  # what excepts around the Parallel or Map this is in catch
 
     def catchers(self) -> list[Catcher]:
         out: list[Catcher] = []
         for context in reversed(self.catches):
             out.extend(context.catchers)
         return out
+
+    def caught_names(self) -> frozenset[str]:
+        """Error names every except around this point catches, across Parallel and Map boundaries:
+        a step inside reports a subclass under them, so the failure reaches the right Catch."""
+        names = {n for context in self.catches for c in context.catchers for n in c.errors}
+        return self.outer_names | names
 
 
 def _leaves(tree: SPNode) -> list[int]:
@@ -293,7 +300,7 @@ class Emitter:
         ends: list[frozenset[str]] = []
         for part in tree.parts:
             machine = StateMachine(self.registry)
-            branch_scope = Scope(machine, "branch", in_map=scope.in_map, base=base)
+            branch_scope = Scope(machine, "branch", in_map=scope.in_map, base=base, outer_names=scope.caught_names())
             fragment, after = self.tree(branch_scope, block, part, live, passed)
             if fragment is None:
                 continue  # nothing of this branch needs a state
@@ -370,7 +377,8 @@ class Emitter:
         if node.step.is_batch:  # a Batch job's output goes to S3, never into the state
             return self._task(scope, self.tasks.batch_step(node, scope.in_map, scope.catchers()), present)
         result_path, after = self._stored(node.binding, live, present)
-        return self._task(scope, self.tasks.lambda_step(node, scope.in_map, scope.catchers(), result_path), after)
+        state = self.tasks.lambda_step(node, scope.in_map, scope.catchers(), result_path, scope.outer_names)
+        return self._task(scope, state, after)
 
     def call_workflow(self, scope: Scope, node: CallWorkflow, live: frozenset[str],
                       present: frozenset[str]) -> tuple[Fragment, frozenset[str]]:
@@ -441,7 +449,7 @@ class Emitter:
                 present: frozenset[str]) -> tuple[Fragment, frozenset[str]]:
         machine = StateMachine(self.registry)
         params_used = self.planner.params_used(node.body)
-        inner = Scope(machine, "iteration", in_map=True, result=node.result,
+        inner = Scope(machine, "iteration", in_map=True, result=node.result, outer_names=scope.caught_names(),
                       base=self.tracker.sizes.param_fields(params_used))
         result_keys = frozenset({node.result.key}) if isinstance(node.result, BindingRef) else frozenset()
         outer = sorted(self.planner.free_reads(node.body) - {node.item})

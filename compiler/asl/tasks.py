@@ -55,7 +55,8 @@ class TaskBuilder:
         self.paths = paths
         self.inline_limit = inline_limit
 
-    def lambda_step(self, node: StepCall, in_map: bool, catchers: list[Catcher], result_path: str | None) -> TaskState:
+    def lambda_step(self, node: StepCall, in_map: bool, catchers: list[Catcher], result_path: str | None,
+                    outer_names: frozenset[str] = frozenset()) -> TaskState:
         step = node.step
         payload: dict[str, Any] = {
             "args": {name: self.paths.argument(value, in_map) for name, value in node.args},
@@ -70,7 +71,7 @@ class TaskBuilder:
         if in_map:
             payload["map_path.$"] = f"$.{MAP_PATH_KEY}"
         retry = retriers(step, lambda_invoke=True)
-        matched = [*(r.errors for r in retry), *(c.errors for c in catchers)]
+        matched = [*(r.errors for r in retry), *(c.errors for c in catchers), tuple(outer_names)]
         names = sorted({n for errors in matched for n in errors if not n.startswith(("States.", "Lambda."))})
         if names:
             payload["error_names"] = names  # the runner reports a subclass under these (Python's except)

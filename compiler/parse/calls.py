@@ -334,8 +334,10 @@ class CallParser:
         binding = ctx.bind(binding_key, var or f"{callee.name}()", BindingKind.RESULT, annotation, ctx.loc(node),
                            state=state)
         ctx.calls.append(callee.name)
-        builder.add(CallWorkflow(name=state, workflow=callee.name, params=tuple(params), binding=binding_key,
-                                 location=ctx.loc(node)), reads=frozenset(reads), writes=frozenset({binding_key}))
+        ref = f"{callee.fn.__module__}:{callee.fn.__qualname__}"
+        builder.add(CallWorkflow(name=state, workflow=callee.name, ref=ref, params=tuple(params),
+                                 binding=binding_key, location=ctx.loc(node)),
+                    reads=frozenset(reads), writes=frozenset({binding_key}))
         return ctx.var_info(binding)
 
     def approve_call(self, node: ast.Call, scope: Scope, builder: BlockBuilder, *, var: str | None,

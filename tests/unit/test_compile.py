@@ -350,3 +350,23 @@ def test_what_the_deployment_must_provide() -> None:
     assert resources.approval and resources.batch
     assert set(resources.placeholders) == {"ApprovalFunction", "Function_note", "Function_start",
                                            "JobDefinition_gpu", "JobQueue", "Workflow_child"}
+
+
+@workflow
+def caught_in_parallel(params: Params) -> Out:
+    a = start(params)
+    try:
+        b = one(a)          # two independent steps: a Parallel inside the try
+        c = leaf(2)
+        d = two(b, c)
+    except Broken:
+        d = leaf(0)
+    return d
+
+
+def test_steps_inside_a_parallel_report_errors_under_the_names_an_outer_except_catches() -> None:
+    found = states(asl(caught_in_parallel))
+    parallel = next(s for s in found.values() if s["Type"] == "Parallel")
+    assert parallel["Catch"][0]["ErrorEquals"] == ["Broken"]
+    assert found["leaf"]["Parameters"]["Payload"]["error_names"] == ["Broken"]
+    assert found["one"]["Parameters"]["Payload"]["error_names"] == ["Broken", "Flaky"]
