@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from .artifacts import save_artifact
 from .errors import CompileError, Location
 from .failures import PermanentError, TransientError
 from .options import Batch, Lambda, Retry
@@ -54,6 +55,7 @@ __all__ = [
     "map",
     "rate",
     "s3_upload",
+    "save_artifact",
     "step",
     "workflow",
     "workflow_succeeded",

@@ -82,6 +82,15 @@ class WorkflowDef(Decorated[P, R]):
         return {name: hints.get(name, Any) for name in self.signature.parameters}
 
     @property
+    def return_annotation(self) -> Any:
+        import typing
+
+        try:
+            return typing.get_type_hints(self.fn, include_extras=True).get("return", Any)
+        except Exception:  # an unresolved forward reference: what is written
+            return self.fn.__annotations__.get("return", Any)
+
+    @property
     def model_param(self) -> str | None:
         """The parameter's name when the workflow takes one pydantic model (its fields are the input)."""
         hints = self.param_hints

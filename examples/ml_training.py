@@ -19,7 +19,7 @@ import json
 from pydantic import BaseModel, Field
 
 from examples import _ml
-from stepstone import Batch, Lambda, Retry, TransientError, cron, s3_upload, step, workflow
+from stepstone import Batch, Lambda, Retry, TransientError, cron, s3_upload, save_artifact, step, workflow
 
 
 class TrainingRequest(BaseModel):
@@ -150,9 +150,11 @@ def check_model_quality(model: TrainedModel) -> Evaluation:
 
 @step(retry=Retry(attempts=3, interval=5, on=[TransientError]))
 def release_model(model: TrainedModel) -> str:
-    """Publish the weights to the model registry under a content-addressed version; return its URI."""
-    payload = json.dumps({"features": model.features, "weights": model.weights, "bias": model.bias})
+    """Write the model file (beside the run's artifacts) and publish it to the registry under a
+    content-addressed version; return the registry URI."""
+    payload = json.dumps({"features": model.features, "weights": model.weights, "bias": model.bias}, indent=1)
     version = hashlib.sha256(payload.encode()).hexdigest()[:12]
+    save_artifact("model.json", payload)
     return f"s3://model-registry/{model.name}/{version}/model.json"
 
 

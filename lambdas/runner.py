@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from compiler.artifacts import StepContext, current_step
 from compiler.failures import PermanentError
 from compiler.protocol import attempt_prefix, cache_key, output_key
 from compiler.steps import StepDef
@@ -222,7 +223,13 @@ def run_step(call: StepCall, store: ArtifactStore, *,
             envelope: dict[str, JSON] = record["envelope"]
             return envelope
         kwargs = _python_arguments(step, resolved)
-        result = invoke(step.fn, kwargs) if invoke is not None else step.fn(**kwargs)
+        context = StepContext(store, prefix)
+        token = current_step().set(context)
+        try:
+            result = invoke(step.fn, kwargs) if invoke is not None else step.fn(**kwargs)
+        finally:
+            current_step().reset(token)
+            lineage["files"] = context.written
         value = to_json(result)
         if call.batch:  # Batch: the next states read the output at a key they can compute
             key = output_key(call.workflow, call.run, call.state, call.map_path)

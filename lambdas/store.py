@@ -42,11 +42,12 @@ class LocalStore:
     """Artifacts as files under ``root`` (the keys are relative paths)."""
 
     def __init__(self, root: str | os.PathLike[str]) -> None:
-        self.root = Path(root)
+        self.root = Path(root)  # as given, for messages
+        self._base = self.root.resolve()
 
     def _path(self, key: str) -> Path:
-        path = (self.root / key).resolve()
-        if not str(path).startswith(str(self.root.resolve())):
+        path = (self._base / key).resolve()
+        if path != self._base and not str(path).startswith(str(self._base) + os.sep):
             raise ValueError(f"artifact key {key!r} leaves the store")
         return path
 
@@ -78,14 +79,14 @@ class LocalStore:
         return self._path(key).is_file()
 
     def keys(self, prefix: str) -> list[str]:
-        base = self._path(prefix) if prefix else self.root
+        base = self._path(prefix) if prefix else self._base
         folder = base if base.is_dir() else base.parent
         if not folder.exists():
             return []
         found = []
         for path in folder.rglob("*"):
             if path.is_file() and not path.name.startswith(".tmp-"):
-                key = path.relative_to(self.root).as_posix()
+                key = path.relative_to(self._base).as_posix()
                 if key.startswith(prefix):
                     found.append(key)
         return sorted(found)

@@ -1,13 +1,18 @@
 #!/usr/bin/env bash
 # The five-second tour on the embedded default (no AWS, no Docker): run the canonical ML
-# pipeline in this process, compile it to a Step Functions state machine, and draw it.
+# pipeline here (the local target), compile it to a Step Functions state machine, draw it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/bootstrap.sh --python-only
 mkdir -p build
 
-echo "==> 1. run examples/ml_training.py in-process (the workflow function is plain Python)"
-.venv/bin/python -m examples.ml_training
+echo "==> 1. run examples/ml_training.py on the local target (artifacts and lineage in .stepstone/)"
+.venv/bin/stepstone run examples/ml_training.py
+echo
+echo "==> and once more with a stricter bar: the model-quality gate stops the release"
+.venv/bin/stepstone run examples/ml_training.py --param min_auc=0.95
+echo
+.venv/bin/stepstone runs --limit 5
 echo
 echo "==> 2. compile it to Amazon States Language: build/ml_training.asl.json"
 .venv/bin/stepstone compile examples/ml_training.py -o build/ml_training.asl.json --explain

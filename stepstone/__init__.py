@@ -22,6 +22,7 @@ from compiler import (
     map,  # noqa: A004 - stepstone.map(step, items) is the fan-out call
     rate,
     s3_upload,
+    save_artifact,
     step,
     workflow,
     workflow_succeeded,
@@ -43,6 +44,7 @@ __all__ = [
     "map",
     "rate",
     "s3_upload",
+    "save_artifact",
     "step",
     "workflow",
     "workflow_succeeded",

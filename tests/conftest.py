@@ -8,3 +8,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def _stepstone_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Runs and files a test makes go to a temporary folder, never into the repository."""
+    monkeypatch.setenv("STEPSTONE_HOME", str(tmp_path_factory.mktemp("stepstone-home")))

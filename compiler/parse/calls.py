@@ -330,7 +330,7 @@ class CallParser:
                 reads |= value_keys(value)
         state = ctx.state_name(callee.name)
         binding_key = key or ctx.new_key(var or f"{callee.name}_result")
-        annotation = callee.fn.__annotations__.get("return", Any)
+        annotation = callee.return_annotation
         binding = ctx.bind(binding_key, var or f"{callee.name}()", BindingKind.RESULT, annotation, ctx.loc(node),
                            state=state)
         ctx.calls.append(callee.name)

@@ -63,9 +63,10 @@ class Frame:
     store: ArtifactStore
     map_path: str | None = None
     values: dict[str, JSON] = field(default_factory=dict)
+    catch_names: frozenset[str] = frozenset()  # what the excepts around this point catch
 
     def child(self, map_path: str, values: dict[str, JSON]) -> Frame:
-        return Frame(self.workflow, self.run, self.params, self.store, map_path, values)
+        return Frame(self.workflow, self.run, self.params, self.store, map_path, values, self.catch_names)
 
     def binding(self, key: str) -> Binding:
         return self.workflow.bindings[key]

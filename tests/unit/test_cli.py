@@ -157,7 +157,7 @@ def test_a_bug_in_stepstone_is_one_line_and_exit_70(monkeypatch: pytest.MonkeyPa
     def broken(*_: object) -> None:
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(cli, "render", broken)
+    monkeypatch.setattr(cli.build, "render", broken)
     result = CliRunner().invoke(main, ["graph", f"{files / 'good_flows.py'}:first"])
     assert result.exit_code == 70
     assert "internal error in stepstone: RuntimeError: boom" in result.output

@@ -370,3 +370,11 @@ def test_steps_inside_a_parallel_report_errors_under_the_names_an_outer_except_c
     assert parallel["Catch"][0]["ErrorEquals"] == ["Broken"]
     assert found["leaf"]["Parameters"]["Payload"]["error_names"] == ["Broken"]
     assert found["one"]["Parameters"]["Payload"]["error_names"] == ["Broken", "Flaky"]
+
+
+def test_a_nested_workflow_result_has_the_fields_of_its_return_type() -> None:
+    """`from __future__ import annotations` makes annotations strings; they are resolved."""
+    import local_flows
+
+    found = states(asl(local_flows.parent))
+    assert found["return result.n"]["Parameters"]["value.$"] == "$.vars.result.fields.n"

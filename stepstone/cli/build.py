@@ -1,14 +1,8 @@
-"""The ``stepstone`` command line.
-
-Exit codes, for scripts: 0 ok; 1 the command's verdict is "no" (``validate`` found an
-invalid workflow); 2 bad input (usage, a missing file, a workflow that does not compile);
-70 a bug in stepstone itself.
-"""
+"""Commands that work on workflow files: compile, validate, graph."""
 
 from __future__ import annotations
 
 import json
-import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -21,66 +15,11 @@ from compiler.explain import explain
 from compiler.graph import FORMATS, build_graph, render
 from compiler.loader import LoadError, load_module, load_workflows, split_spec, workflows_in
 from compiler.parse import parse_workflow
-from compiler.pipeline import CompiledWorkflow, check
-from compiler.workflows import WorkflowDef
+from compiler.pipeline import check
 
-from . import __version__
-from .console import EXIT_COMPILE, EXIT_FAILED, EXIT_INTERNAL, EXIT_OK, err, fail, out, print_compile_error
-
-
-def _load(spec: str) -> list[WorkflowDef[..., Any]]:
-    try:
-        return load_workflows(spec)
-    except LoadError as exc:
-        fail(str(exc), hint="check the path, or list the file's workflows with `stepstone validate FILE`")
-    except CompileError as exc:
-        print_compile_error(exc)
-        sys.exit(EXIT_COMPILE)
-
-
-def _one(spec: str, workflows: list[WorkflowDef[..., Any]]) -> WorkflowDef[..., Any]:
-    if len(workflows) > 1:
-        names = ", ".join(w.name for w in workflows)
-        fail(f"{spec} defines several workflows: {names}", hint=f"pick one: {spec}:{workflows[0].name}")
-    return workflows[0]
-
-
-def _compile(workflow: WorkflowDef[..., Any]) -> CompiledWorkflow:
-    try:
-        return compile_workflow(workflow)
-    except CompileError as exc:
-        print_compile_error(exc)
-        sys.exit(EXIT_COMPILE)
-
-
-class _Commands(click.Group):
-    """Turns an unexpected exception (a bug in stepstone, not in the user's workflow) into one
-    line and exit code 70; ``STEPSTONE_DEBUG=1`` shows the traceback."""
-
-    def invoke(self, ctx: click.Context) -> Any:
-        try:
-            return super().invoke(ctx)
-        except (click.ClickException, click.exceptions.Exit, click.Abort, SystemExit, KeyboardInterrupt):
-            raise
-        except Exception as exc:
-            if os.environ.get("STEPSTONE_DEBUG") == "1":
-                raise
-            fail(f"internal error in stepstone: {type(exc).__name__}: {exc}",
-                 hint="this is a bug in stepstone, not in your workflow; rerun with STEPSTONE_DEBUG=1 and report "
-                      "the traceback", code=EXIT_INTERNAL)
-
-
-@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
-@click.version_option(__version__, prog_name="stepstone")
-def main() -> None:
-    """stepstone: ML and data workflows in plain Python, compiled to AWS Step Functions.
-
-    \b
-    Start here:
-      stepstone compile examples/ml_training.py          the state machine (ASL)
-      stepstone graph examples/ml_training.py            the workflow as a Mermaid flowchart
-      stepstone validate examples/*.py                   check workflows (exit 1 if one is invalid)
-    """
+from ..console import EXIT_COMPILE, EXIT_FAILED, EXIT_OK, err, fail, out, print_compile_error
+from . import main
+from .common import compile_or_exit, error_json, load_or_exit, one_workflow
 
 
 @main.command("compile")
@@ -97,10 +36,10 @@ def compile_command(spec: str, output: Path | None, show_explanation: bool) -> N
     Example:
       stepstone compile examples/ml_training.py -o ml_training.asl.json --explain
     """
-    workflows = _load(spec)
+    workflows = load_or_exit(spec)
     if len(workflows) > 1 and not (output and (output.is_dir() or not output.suffix)):
-        _one(spec, workflows)
-    results = [_compile(w) for w in workflows]
+        one_workflow(spec, workflows)
+    results = [compile_or_exit(w) for w in workflows]
     for compiled in results:
         if output is None:
             sys.stdout.write(compiled.asl_json)
@@ -135,7 +74,7 @@ def validate(specs: tuple[str, ...], as_json: bool) -> None:
             fail(str(exc))
         except CompileError as exc:
             invalid += 1
-            report.append({"file": spec, "workflow": None, "valid": False, "errors": [_error_json(exc)]})
+            report.append({"file": spec, "workflow": None, "valid": False, "errors": [error_json(exc)]})
             if not as_json:
                 print_compile_error(exc)
             continue
@@ -155,7 +94,7 @@ def validate(specs: tuple[str, ...], as_json: bool) -> None:
             valid = not errors
             invalid += 0 if valid else 1
             report.append({"file": spec, "workflow": workflow.name, "valid": valid,
-                           "errors": [_error_json(e) for e in errors]})
+                           "errors": [error_json(e) for e in errors]})
             if as_json:
                 continue
             if valid:
@@ -169,18 +108,6 @@ def validate(specs: tuple[str, ...], as_json: bool) -> None:
     if as_json:
         sys.stdout.write(json.dumps(report, indent=2) + "\n")
     sys.exit(EXIT_FAILED if invalid else EXIT_OK)
-
-
-def _error_json(error: CompileError) -> dict[str, Any]:
-    location = error.location
-    return {
-        "rule": error.rule,
-        "message": error.message,
-        "hint": error.hint,
-        "file": location.file if location else None,
-        "line": location.line if location else None,
-        "col": location.col if location else None,
-    }
 
 
 @main.command()
@@ -197,7 +124,7 @@ def graph(spec: str, fmt: str, output: Path | None) -> None:
       stepstone graph examples/ml_training.py > ml_training.mmd
       stepstone graph examples/hpo_fanout.py --format dot | dot -Tsvg > hpo.svg
     """
-    workflow = _one(spec, _load(spec))
+    workflow = one_workflow(spec, load_or_exit(spec))
     try:
         ir = parse_workflow(workflow)
     except CompileError as exc:
@@ -209,7 +136,3 @@ def graph(spec: str, fmt: str, output: Path | None) -> None:
     else:
         output.write_text(text, encoding="utf-8")
         err.print(f"wrote {escape(str(output))}")
-
-
-if __name__ == "__main__":  # pragma: no cover
-    main()

@@ -1,0 +1,59 @@
+"""Files a step writes besides its result: a model file, a report, a plot.
+
+``save_artifact("model.json", data)`` inside a step stores the file next to the step's
+output in the run's artifacts (the S3 bucket in AWS, ``.stepstone/`` locally) and returns
+where it is; the step's lineage record lists it. Called outside a run (the workflow
+function run as plain Python), it writes under ``$STEPSTONE_HOME/files/`` (``.stepstone``).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+__all__ = ["StepContext", "current_step", "save_artifact"]
+
+_NAME = re.compile(r"^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*$")
+
+
+class _Sink(Protocol):
+    def write(self, key: str, data: bytes, *, if_absent: bool = False) -> bool: ...
+
+    def location(self, key: str) -> str: ...
+
+
+@dataclass
+class StepContext:
+    """Set by the step runner while a step runs."""
+
+    sink: _Sink
+    prefix: str  # the attempt's folder in the artifact store
+    written: list[str] = field(default_factory=list)
+
+
+_CURRENT: ContextVar[StepContext | None] = ContextVar("stepstone_step", default=None)
+
+
+def current_step() -> ContextVar[StepContext | None]:
+    return _CURRENT
+
+
+def save_artifact(name: str, data: bytes | str) -> str:
+    """Store a file the running step made; returns its location (a path or an s3:// URI)."""
+    if not isinstance(name, str) or not _NAME.match(name) or ".." in name.split("/"):
+        raise ValueError(f"artifact name {name!r}: use letters, digits, '.', '_', '-' and '/' (no '..')")
+    payload = data.encode() if isinstance(data, str) else bytes(data)
+    context = _CURRENT.get()
+    if context is None:
+        path = Path(os.environ.get("STEPSTONE_HOME", ".stepstone")) / "files" / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(payload)
+        return str(path)
+    key = f"{context.prefix}files/{name}"
+    context.sink.write(key, payload)
+    context.written.append(key)
+    return context.sink.location(key)

@@ -1,0 +1,54 @@
+"""The ``stepstone`` command line.
+
+Exit codes, for scripts: 0 ok; 1 the command's verdict is "no" (``validate`` found an
+invalid workflow, ``run`` ran and the run failed); 2 bad input (usage, a missing file, a
+workflow that does not compile, parameters that do not validate); 70 a bug in stepstone
+itself; 130 interrupted (Ctrl-C).
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import click
+
+from .. import __version__
+from ..console import EXIT_INTERNAL, fail
+
+__all__ = ["main"]
+
+
+class _Commands(click.Group):
+    """Turns an unexpected exception (a bug in stepstone, not in the user's workflow) into one
+    line and exit code 70; ``STEPSTONE_DEBUG=1`` shows the traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (click.ClickException, click.exceptions.Exit, click.Abort, SystemExit, KeyboardInterrupt):
+            raise
+        except Exception as exc:
+            if os.environ.get("STEPSTONE_DEBUG") == "1":
+                raise
+            fail(f"internal error in stepstone: {type(exc).__name__}: {exc}",
+                 hint="this is a bug in stepstone, not in your workflow; rerun with STEPSTONE_DEBUG=1 and report "
+                      "the traceback", code=EXIT_INTERNAL)
+
+
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="stepstone")
+def main() -> None:
+    """stepstone: ML and data workflows in plain Python, compiled to AWS Step Functions.
+
+    \b
+    Start here:
+      stepstone run examples/ml_training.py              run it here, in this process
+      stepstone graph examples/ml_training.py            the workflow as a Mermaid flowchart
+      stepstone compile examples/ml_training.py          the state machine (ASL)
+      stepstone validate examples/*.py                   check workflows (exit 1 if one is invalid)
+      stepstone runs                                     past runs; stepstone show RUN_ID for one
+    """
+
+
+from . import build, local  # noqa: E402,F401  (registers the commands)

@@ -1,0 +1,163 @@
+"""What a person sees of a run: a live view while it runs, and the per-step table after.
+
+On a terminal, a live table shows each step as it starts, retries, succeeds or fails;
+elsewhere (CI, pipes) each change is one line. Tables fit 80 columns.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from rich.console import Console, Group
+from rich.live import Live
+from rich.markup import escape
+from rich.table import Table
+from rich.text import Text
+
+from .executor import Event
+from .records import RunRecord, StepRecord
+
+__all__ = ["LiveView", "run_summary", "steps_table"]
+
+STYLES = {
+    "running": "yellow", "retrying": "bold yellow", "succeeded": "green", "cached": "cyan", "reused": "cyan",
+    "failed": "bold red", "skipped": "dim", "interrupted": "bold red",
+}
+MARKS = {"running": "…", "retrying": "↻", "succeeded": "✓", "cached": "✓", "reused": "✓", "failed": "✗",
+         "skipped": "-"}
+
+
+def _size(size: int | None) -> str:
+    if size is None:
+        return ""
+    for unit in ("B", "KB", "MB", "GB"):
+        if size < 1024 or unit == "GB":
+            return f"{size:,.0f} {unit}" if unit == "B" else f"{size:,.1f} {unit}"
+        size = size / 1024  # type: ignore[assignment]
+    return ""
+
+
+def _duration(ms: float | None) -> str:
+    if ms is None:
+        return ""
+    if ms < 1000:
+        return f"{ms:.0f} ms"
+    seconds = ms / 1000
+    return f"{seconds:.1f} s" if seconds < 120 else f"{seconds / 60:.1f} min"
+
+
+def _name(step: StepRecord, width: int = 30) -> str:
+    key = step.key
+    return key if len(key) <= width else "…" + key[-(width - 1):]
+
+
+def steps_table(record: RunRecord) -> Table:
+    """One row per step (per fan-out item): status, attempts, time, output size, where it is."""
+    table = Table(box=None, pad_edge=False, show_edge=False, header_style="bold")
+    table.add_column("step", no_wrap=True, max_width=30)
+    table.add_column("status", no_wrap=True)
+    table.add_column("tries", justify="right")
+    table.add_column("time", justify="right", no_wrap=True)
+    table.add_column("output", justify="right", no_wrap=True)
+    table.add_column("kept", no_wrap=True)
+    for step in record.steps.values():
+        style = STYLES.get(step.status, "")
+        status = Text(f"{MARKS.get(step.status, '')} {step.status}", style=style)
+        if step.batch:
+            kept = "stored (Batch)"
+        elif step.stored:
+            kept = "stored"
+        elif step.status in ("succeeded", "cached", "reused"):
+            kept = "inline"
+        else:
+            kept = ""
+        table.add_row(_name(step), status, str(step.attempts or ""), _duration(step.duration_ms),
+                      _size(step.output_bytes), kept)
+    return table
+
+
+def run_summary(record: RunRecord, store_location: str) -> Group:
+    style = STYLES.get(record.status, "")
+    lines: list[Any] = [steps_table(record), Text("")]
+    head = Text.assemble(("run ", "bold"), (record.run_id, "bold"), f"  {record.workflow}  ",
+                         (record.status, style), f"  {_duration(record.duration_ms)}")
+    lines.append(head)
+    if record.error:
+        lines.append(Text.assemble(("error: ", "bold red"), f"{record.failed_state}: {record.error}: ",
+                                   (record.cause or "")[:300]))
+    elif record.output is not None:
+        value = record.output.get("value") if isinstance(record.output, dict) else record.output
+        if value is not None:
+            lines.append(Text.assemble(("output: ", "bold"), escape(str(value))[:300]))
+    lines.append(Text(f"artifacts: {store_location}", style="dim"))
+    return Group(*lines)
+
+
+class LiveView:
+    """Receives a run's events; draws them live on a terminal, or as lines elsewhere."""
+
+    def __init__(self, console: Console, *, live: bool) -> None:
+        self.console = console
+        self.live_enabled = live
+        self.lock = threading.Lock()
+        self._live: Live | None = None
+        self._record: RunRecord | None = None
+        self._last = 0.0
+
+    def __call__(self, event: Event) -> None:
+        with self.lock:
+            if event.record.parent is None:
+                self._record = event.record
+            if self._live is not None:
+                if time.monotonic() - self._last > 0.1 or event.kind == "run":
+                    self._refresh()
+                return
+            if event.kind == "step" and event.step is not None:
+                step = event.step
+                if step.status == "running" and step.attempts > 1:
+                    return  # the retrying line said it
+                note = f" ({event.note})" if event.note else ""
+                detail = ""
+                if step.status in ("succeeded", "cached"):
+                    detail = f" in {_duration(step.duration_ms)}, {_size(step.output_bytes)}"
+                elif step.status == "failed":
+                    detail = f": {step.error}: {(step.cause or '')[:200]}"
+                elif step.status == "retrying":
+                    detail = f" after {step.error}"
+                self.console.print(f"[dim]{time.strftime('%H:%M:%S')}[/dim] "
+                                   f"{escape(event.record.workflow)}/{escape(step.key)} "
+                                   f"[{STYLES.get(step.status, '')}]{step.status}[/]{escape(detail)}{escape(note)}")
+
+    def _refresh(self) -> None:
+        self._last = time.monotonic()
+        if self._live is not None and self._record is not None:
+            self._live.update(steps_table(self._record))
+
+    @contextmanager
+    def running(self) -> Iterator[LiveView]:
+        if not self.live_enabled:
+            yield self
+            return
+        with Live(console=self.console, refresh_per_second=8, transient=True) as live:
+            self._live = live
+            try:
+                yield self
+            finally:
+                self._live = None
+
+    @contextmanager
+    def paused(self) -> Iterator[None]:
+        """Stop drawing while someone answers a prompt."""
+        live = self._live
+        if live is None:
+            yield
+            return
+        live.stop()
+        try:
+            yield
+        finally:
+            live.start()
