@@ -179,6 +179,9 @@ class LocalRun:
                 if step.status in ("running", "retrying"):
                     step.status, step.error, step.cause = "failed", "Interrupted", "stopped by Ctrl-C"
             raise
+        except Exception as exc:  # a bug of ours: the record still says where the run stopped
+            record.status, record.error, record.cause = "failed", "InternalError", f"{type(exc).__name__}: {exc}"
+            raise
         finally:
             record.output = output
             record.finished = now()
@@ -232,6 +235,12 @@ class LocalRun:
             raise stop
 
     def unit(self, node: Node, frame: Frame) -> None:
+        try:
+            self._unit(node, frame)
+        except RunDataError as bad:  # what Step Functions reports as States.Runtime
+            raise RunFailure("States.Runtime", str(bad), node.name) from None
+
+    def _unit(self, node: Node, frame: Frame) -> None:
         if isinstance(node, StepCall):
             self.step(node, frame)
         elif isinstance(node, If):
