@@ -26,8 +26,6 @@ from ..ir import (
     Copy,
     FanOut,
     If,
-    LiteralValue,
-    ParamRef,
     Raise,
     Return,
     StepCall,
@@ -53,7 +51,7 @@ from .states import (
     TaskState,
 )
 from .tasks import TaskBuilder
-from .values import ValuePaths, envelope, slug
+from .values import PassContent, ValuePaths, envelope, slug
 
 __all__ = ["EmitOptions", "emit_asl"]
 
@@ -101,6 +99,13 @@ class Scope:
         a step inside reports a subclass under them, so the failure reaches the right Catch."""
         names = {n for context in self.catches for c in context.catchers for n in c.errors}
         return self.outer_names | names
+
+
+def _fill(state: PassState, content: PassContent) -> None:
+    if content.has_result:
+        state.result = content.result
+    state.input_path = content.input_path
+    state.parameters = content.parameters
 
 
 def _leaves(tree: SPNode) -> list[int]:
@@ -395,23 +400,7 @@ class Emitter:
         if node.binding not in live:
             return None, present
         state = PassState(node.name, result_path=self.paths.var_path(node.binding))
-        value = node.value
-        source_kind = self.wf.bindings[value.key].kind if isinstance(value, BindingRef) else BindingKind.RAW
-        if source_kind is BindingKind.RESULT and value.path:  # type: ignore[union-attr]
-            source_kind = BindingKind.RAW  # a field of a result is a plain value
-        wrap = self.wf.bindings[node.binding].kind is BindingKind.RESULT and source_kind is BindingKind.RAW
-        if isinstance(value, BindingRef) and source_kind is BindingKind.DEFERRED:
-            state.parameters = self.paths.deferred_envelope(self.wf.bindings[value.key], scope.in_map)
-        elif wrap and isinstance(value, LiteralValue):
-            state.result = envelope(value.value)
-        elif wrap:
-            state.parameters = {"fields": {}, "ref": None, **self.paths.plain(value, scope.in_map, "value")}
-        elif isinstance(value, LiteralValue):
-            state.result = value.value
-        elif isinstance(value, ParamRef) and value.whole_model:
-            state.parameters = self.paths.whole_params()
-        else:
-            state.input_path = self.paths.state_path(value)
+        _fill(state, self.paths.copied(node.value, self.wf.bindings[node.binding], scope.in_map))
         scope.machine.add(state)
         return Fragment(state.name, [Exit(state, "next")]), present | {node.binding}
 
@@ -471,7 +460,7 @@ class Emitter:
         state.result_path = result_path
         items = node.items
         if node.mode == "inline":
-            state.items_path = self._items_path(items)
+            state.items_path = self.paths.items_path(items)
         else:
             state.mode = "DISTRIBUTED"
             if isinstance(items, BindingRef) and self.wf.bindings[items.key].kind is BindingKind.RESULT:
@@ -481,7 +470,7 @@ class Emitter:
                     "Resource": "arn:aws:states:::s3:getObject",
                 }
             else:
-                state.items_path = self._items_path(items)
+                state.items_path = self.paths.items_path(items)
             prefix = f"runs/{self.wf.name}/{{}}/{name_slug}" if not scope.in_map else \
                 f"runs/{self.wf.name}/{{}}/{{}}/{name_slug}"
             args = "$$.Execution.Name" + (f", $.{MAP_PATH_KEY}" if scope.in_map else "")
@@ -494,16 +483,6 @@ class Emitter:
                 state.result_selector = {"fields": {}, "ref.$": "$.ResultWriterDetails.Key", "value": None}
         scope.machine.add(state)
         return Fragment(state.name, [Exit(state, "next")]), after
-
-    def _items_path(self, items: Value) -> str:
-        if isinstance(items, BindingRef):
-            binding = self.wf.bindings[items.key]
-            if binding.kind is BindingKind.RESULT:
-                return f"{self.paths.var_path(items.key)}.value" + "".join(
-                    f".{p}" if isinstance(p, str) else f"[{p}]" for p in items.path)
-        path = self.paths.state_path(items)
-        assert path is not None
-        return path
 
     def try_(self, scope: Scope, node: Try, live: frozenset[str],
              present: frozenset[str]) -> tuple[Fragment | None, frozenset[str]]:
@@ -537,19 +516,8 @@ class Emitter:
         return Fragment(fragment.entry, exits), common
 
     def return_(self, scope: Scope, node: Return) -> Fragment:
-        value = node.value
         state = PassState(node.name, end=True)
-        if value is None:
-            state.result = envelope(None)
-        elif isinstance(value, LiteralValue):
-            state.result = envelope(value.value)
-        elif isinstance(value, BindingRef) and not value.path and \
-                self.wf.bindings[value.key].kind is BindingKind.RESULT:
-            state.input_path = self.paths.var_path(value.key)
-        elif isinstance(value, BindingRef) and self.wf.bindings[value.key].kind is BindingKind.DEFERRED:
-            state.parameters = self.paths.deferred_envelope(self.wf.bindings[value.key], scope.in_map)
-        else:
-            state.parameters = {"fields": {}, "ref": None, **self.paths.plain(value, scope.in_map, "value")}
+        _fill(state, self.paths.returned(node.value, scope.in_map))
         scope.machine.add(state)
         return Fragment(state.name, [])
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from ..ir import (
@@ -22,7 +23,18 @@ from ..ir import (
 )
 from ..protocol import MAP_PATH_KEY, VARS_KEY, output_key
 
-__all__ = ["ValuePaths", "envelope", "slug"]
+__all__ = ["PassContent", "ValuePaths", "envelope", "slug"]
+
+
+@dataclass(frozen=True)
+class PassContent:
+    """What a Pass state puts in place: a literal ``Result``, the value at ``InputPath``, or
+    ``Parameters`` (a template). Exactly one is set."""
+
+    result: Any = None
+    has_result: bool = False
+    input_path: str | None = None
+    parameters: Any = None
 
 
 def slug(text: str) -> str:
@@ -122,6 +134,48 @@ class ValuePaths:
         if not value.path and isinstance(annotation, type) and issubclass(annotation, BaseException):
             return {"error.$": self.var_path(value.key)}  # {"Error", "Cause"}: the runner rebuilds the exception
         return {"value.$": self.var_path(value.key) + _segments(value.path)}
+
+    def items_path(self, items: Value) -> str:
+        """The Map's ItemsPath: the list itself (a step's list output is its envelope's value)."""
+        if isinstance(items, BindingRef) and self.binding(items.key).kind is BindingKind.RESULT:
+            return f"{self.var_path(items.key)}.value" + _segments(items.path)
+        path = self.state_path(items)
+        assert path is not None, f"{items} is not a list in the state"
+        return path
+
+    # --- what Pass states put in place -------------------------------------------------------
+
+    def copied(self, value: Value, target: Binding, in_map: bool) -> PassContent:
+        """A value copied to where a merged variable lives; a plain value merged with step
+        results is wrapped as a step output."""
+        source = self.binding(value.key).kind if isinstance(value, BindingRef) else BindingKind.RAW
+        if source is BindingKind.RESULT and isinstance(value, BindingRef) and value.path:
+            source = BindingKind.RAW  # a field of a result is a plain value
+        if isinstance(value, BindingRef) and source is BindingKind.DEFERRED:
+            return PassContent(parameters=self.deferred_envelope(self.binding(value.key), in_map))
+        if target.kind is BindingKind.RESULT and source is BindingKind.RAW:
+            if isinstance(value, LiteralValue):
+                return PassContent(result=envelope(value.value), has_result=True)
+            return PassContent(parameters={"fields": {}, "ref": None, **self.plain(value, in_map, "value")})
+        if isinstance(value, LiteralValue):
+            return PassContent(result=value.value, has_result=True)
+        if isinstance(value, ParamRef) and value.whole_model:
+            return PassContent(parameters=self.whole_params())
+        return PassContent(input_path=self.state_path(value))
+
+    def returned(self, value: Value | None, in_map: bool) -> PassContent:
+        """A workflow's output: always an envelope, like a step's."""
+        if value is None:
+            return PassContent(result=envelope(None), has_result=True)
+        if isinstance(value, LiteralValue):
+            return PassContent(result=envelope(value.value), has_result=True)
+        if isinstance(value, BindingRef) and not value.path:
+            kind = self.binding(value.key).kind
+            if kind is BindingKind.RESULT:
+                return PassContent(input_path=self.var_path(value.key))
+            if kind is BindingKind.DEFERRED:
+                return PassContent(parameters=self.deferred_envelope(self.binding(value.key), in_map))
+        return PassContent(parameters={"fields": {}, "ref": None, **self.plain(value, in_map, "value")})
 
     # --- conditions -------------------------------------------------------------------------
 

@@ -34,7 +34,6 @@ from compiler.ir import (
     Copy,
     FanOut,
     If,
-    LiteralValue,
     Node,
     Raise,
     Return,
@@ -272,31 +271,14 @@ class LocalRun:
     # --- values that Pass states make -------------------------------------------------------
 
     def _copied(self, node: Copy, frame: Frame) -> JSON:
-        value = node.value
-        wf = self.workflow
-        source = wf.bindings[value.key].kind if isinstance(value, BindingRef) else BindingKind.RAW
-        if source is BindingKind.RESULT and isinstance(value, BindingRef) and value.path:
-            source = BindingKind.RAW
-        if isinstance(value, BindingRef) and source is BindingKind.DEFERRED:
-            return frame.deferred(wf.bindings[value.key])
-        plain = frame.plain(value)
-        if wf.bindings[node.binding].kind is BindingKind.RESULT and source is BindingKind.RAW:
-            return envelope(plain)
-        return plain
+        paths = frame.paths
+        assert paths is not None
+        return frame.pass_output(paths.copied(node.value, self.workflow.bindings[node.binding], frame.in_map))
 
     def _output(self, node: Return, frame: Frame) -> JSON:
-        value = node.value
-        if value is None:
-            return envelope(None)
-        if isinstance(value, LiteralValue):
-            return envelope(value.value)
-        if isinstance(value, BindingRef) and not value.path:
-            kind = self.workflow.bindings[value.key].kind
-            if kind is BindingKind.RESULT:
-                return frame.get(value.key)
-            if kind is BindingKind.DEFERRED:
-                return frame.deferred(self.workflow.bindings[value.key])
-        return {"fields": {}, "ref": None, "value": frame.plain(value)}
+        paths = frame.paths
+        assert paths is not None
+        return frame.pass_output(paths.returned(node.value, frame.in_map))
 
     # --- steps ----------------------------------------------------------------------------------
 
@@ -400,7 +382,7 @@ class LocalRun:
     # --- fan-out, failure handlers, nested runs, approvals ---------------------------------------
 
     def fan_out(self, node: FanOut, frame: Frame) -> None:
-        items = frame.items(node.items)
+        items = frame.items(node.items, distributed=node.mode == "distributed")
         name = slug(node.name)
         paths = [f"{frame.map_path}/{name}/{i}" if frame.map_path else f"{name}/{i}" for i in range(len(items))]
         outputs: list[JSON] = [None] * len(items)
@@ -412,7 +394,7 @@ class LocalRun:
             if node.result is not None:
                 assert isinstance(node.result, BindingRef)
                 binding = self.workflow.bindings[node.result.key]
-                outputs[index] = (child.deferred(binding) if binding.kind is BindingKind.DEFERRED
+                outputs[index] = (child.deferred(node.result.key) if binding.kind is BindingKind.DEFERRED
                                   else child.get(node.result.key))
 
         limit = node.max_concurrency or len(items) or 1
@@ -448,9 +430,7 @@ class LocalRun:
         return {"fields": {}, "ref": f"{folder}/manifest.json", "value": None}
 
     def try_(self, node: Try, frame: Frame) -> None:
-        names = {n for handler in node.handlers for n in handler.errors}
-        inner = Frame(frame.workflow, frame.run, frame.params, frame.store, frame.map_path, frame.values,
-                      catch_names=frame.catch_names | names)
+        inner = frame.inside_try(frozenset(n for handler in node.handlers for n in handler.errors))
         try:
             self.block(node.body, inner)
             return

@@ -1,56 +1,30 @@
-"""The local target's view of a run's data: the same values, read the same way as in ASL.
+"""The local target's view of a run's data: the compiled paths, evaluated on a local state.
 
-A local run keeps what the state machine's JSON state keeps (parameters, and per key an
-envelope, a list of envelopes or a plain value), and reads it exactly as the compiled
-paths do (``compiler/asl/values.py``): a condition on ``quality.passed`` reads the
-envelope's ``fields``; an argument from a step result passes the envelope for the runner
-to open. So a workflow that works locally works the same in Step Functions.
+A local run keeps what the state machine's JSON state keeps: the parameters at the root,
+and under ``vars`` one entry per value (an envelope, a list of envelopes, a plain value).
+Every read goes through what the emitter writes into the ASL (``ValuePaths``: argument
+templates, Choice rules, Pass contents, ItemsPaths) evaluated by
+``compiler.asl.interpret``, so a workflow reads its data locally exactly as it will in
+Step Functions.
 """
 
 from __future__ import annotations
 
-import datetime
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from compiler.ir import (
-    And,
-    Binding,
-    BindingKind,
-    BindingRef,
-    Compare,
-    Condition,
-    IsNull,
-    LiteralValue,
-    Not,
-    Or,
-    ParamRef,
-    Value,
-    Workflow,
-)
-from compiler.protocol import output_key
+from compiler.asl.interpret import PathError, holds, read, render
+from compiler.asl.values import PassContent, ValuePaths
+from compiler.ir import BindingKind, BindingRef, Condition, Value, Workflow
+from compiler.protocol import MAP_PATH_KEY, VARS_KEY
 from lambdas.envelope import read_envelope
 from lambdas.store import ArtifactStore
 
 __all__ = ["Frame", "RunDataError"]
 
 JSON = Any
-
-
-class RunDataError(Exception):
-    """A path the state machine would fail to read (``States.Runtime`` in Step Functions)."""
-
-    error_name = "States.Runtime"
-
-
-def _walk(value: JSON, path: tuple[str | int, ...], what: str) -> JSON:
-    for part in path:
-        try:
-            value = value[part]
-        except (KeyError, IndexError, TypeError):
-            raise RunDataError(f"{what}: no {part!r} in {str(value)[:80]}") from None
-    return value
+RunDataError = PathError  # a path Step Functions could not read: States.Runtime
 
 
 @dataclass
@@ -64,129 +38,80 @@ class Frame:
     map_path: str | None = None
     values: dict[str, JSON] = field(default_factory=dict)
     catch_names: frozenset[str] = frozenset()  # what the excepts around this point catch
+    paths: ValuePaths | None = None
+
+    def __post_init__(self) -> None:
+        if self.paths is None:
+            wf = self.workflow
+            self.paths = ValuePaths(wf.name, wf.bindings, wf.params.names)
+
+    @property
+    def _paths(self) -> ValuePaths:
+        assert self.paths is not None
+        return self.paths
 
     def child(self, map_path: str, values: dict[str, JSON]) -> Frame:
-        return Frame(self.workflow, self.run, self.params, self.store, map_path, values, self.catch_names)
+        return Frame(self.workflow, self.run, self.params, self.store, map_path, values, self.catch_names,
+                     self.paths)
 
-    def binding(self, key: str) -> Binding:
-        return self.workflow.bindings[key]
+    def inside_try(self, names: frozenset[str]) -> Frame:
+        return Frame(self.workflow, self.run, self.params, self.store, self.map_path, self.values,
+                     self.catch_names | names, self.paths)
 
-    def deferred(self, binding: Binding) -> dict[str, JSON]:
-        """A Batch step's output, found where the compiled states look for it."""
-        assert binding.state is not None
-        return {"fields": {}, "ref": output_key(self.workflow.name, self.run, binding.state, self.map_path),
-                "value": None}
+    @property
+    def in_map(self) -> bool:
+        return self.map_path is not None
+
+    def state(self) -> dict[str, JSON]:
+        """The JSON state the compiled machine would hold here."""
+        state: dict[str, JSON] = {**self.params, VARS_KEY: dict(self.values)}
+        if self.map_path is not None:
+            state[MAP_PATH_KEY] = self.map_path
+        return state
+
+    def context(self) -> dict[str, JSON]:
+        return {"Execution": {"Id": f"local:{self.workflow.name}:{self.run}", "Name": self.run}}
+
+    def render(self, template: JSON) -> JSON:
+        return render(template, self.state(), self.context())
 
     def get(self, key: str) -> JSON:
-        if key not in self.values:
-            raise RunDataError(f"{self.binding(key).var} is not set on this path")
-        return self.values[key]
+        return read(self._paths.var_path(key), self.state(), self.context())
 
-    # --- what a step receives -------------------------------------------------------------
+    # --- what steps, conditions and Pass states read ----------------------------------------
 
     def argument(self, value: Value) -> dict[str, JSON]:
-        """The ``args`` entry a compiled Task would send (see ``ValuePaths.argument``)."""
-        if isinstance(value, LiteralValue):
-            return {"value": value.value}
-        if isinstance(value, ParamRef):
-            if value.whole_model:
-                return {"value": {name: self.params[name] for name in self.workflow.params.names}}
-            return {"value": _walk(self.params, value.path, "parameter")}
-        binding = self.binding(value.key)
-        path_part: dict[str, JSON] = {"path": list(value.path)} if value.path else {}
-        if binding.kind is BindingKind.RESULTS:
-            return {"results": self.get(value.key)}
-        if binding.kind is BindingKind.RESULT:
-            return {"result": self.get(value.key), **path_part}
-        if binding.kind is BindingKind.DEFERRED:
-            return {"result": self.deferred(binding), **path_part}
-        annotation = binding.annotation
-        if not value.path and isinstance(annotation, type) and issubclass(annotation, BaseException):
-            return {"error": self.get(value.key)}
-        return {"value": _walk(self.get(value.key), value.path, binding.var)}
+        """The ``args`` entry the compiled Task sends for ``value``."""
+        rendered: dict[str, JSON] = self.render(self._paths.argument(value, self.in_map))
+        return rendered
 
     def plain(self, value: Value) -> JSON:
-        """A value as the state holds it (what a Pass state copies, a nested run's input)."""
-        if isinstance(value, LiteralValue):
-            return value.value
-        if isinstance(value, ParamRef):
-            if value.whole_model:
-                return {name: self.params[name] for name in self.workflow.params.names}
-            return _walk(self.params, value.path, "parameter")
-        binding = self.binding(value.key)
-        if binding.kind is BindingKind.DEFERRED:
-            return self.deferred(binding)
-        if binding.kind is BindingKind.RESULT and value.path:
-            return _walk(self.get(value.key), ("fields", *value.path), binding.var)
-        return _walk(self.get(value.key), value.path, binding.var)
+        """A value as the state holds it (a nested run's input field, say)."""
+        return self.render(self._paths.plain(value, self.in_map, "value"))["value"]
 
-    def items(self, value: Value) -> list[JSON]:
-        """The list a fan-out goes over, read as the Map's ItemsPath or ItemReader reads it."""
-        if isinstance(value, BindingRef) and self.binding(value.key).kind is BindingKind.RESULT:
-            listed = _walk(read_envelope(self.get(value.key), self.store), value.path, self.binding(value.key).var)
+    def deferred(self, key: str) -> JSON:
+        """A Batch step's output, where the compiled states look for it."""
+        return self.render(self._paths.deferred_envelope(self.workflow.bindings[key], self.in_map))
+
+    def pass_output(self, content: PassContent) -> JSON:
+        """What a Pass state with this content produces."""
+        if content.has_result:
+            return content.result
+        if content.input_path is not None:
+            return read(content.input_path, self.state(), self.context())
+        return self.render(content.parameters)
+
+    def items(self, value: Value, distributed: bool) -> list[JSON]:
+        """The list a fan-out goes over: its ItemsPath, or the ItemReader's object in the store."""
+        if distributed and isinstance(value, BindingRef) and \
+                self.workflow.bindings[value.key].kind is BindingKind.RESULT:
+            listed = read_envelope(self.get(value.key), self.store)
         else:
-            listed = self.plain(value)
+            listed = read(self._paths.items_path(value), self.state(), self.context())
         if not isinstance(listed, list):
-            raise RunDataError(f"a fan-out needs a list, got {type(listed).__name__}")
+            raise PathError(f"a fan-out needs a list, got {type(listed).__name__}")
         return listed
 
-    # --- what a Choice tests --------------------------------------------------------------
-
-    def tested(self, value: Value) -> JSON:
-        if isinstance(value, BindingRef) and self.binding(value.key).kind is BindingKind.RESULT and not value.path:
-            return _walk(self.get(value.key), ("value",), self.binding(value.key).var)
-        return self.plain(value)
-
     def holds(self, condition: Condition) -> bool:
-        if isinstance(condition, And):
-            return all(self.holds(c) for c in condition.items)
-        if isinstance(condition, Or):
-            return any(self.holds(c) for c in condition.items)
-        if isinstance(condition, Not):
-            return not self.holds(condition.inner)
-        if isinstance(condition, IsNull):
-            value = condition.value
-            if isinstance(value, BindingRef) and not value.path and \
-                    self.binding(value.key).kind is BindingKind.RESULT:
-                envelope = self.get(value.key)
-                none = envelope is None or (envelope.get("value") is None and envelope.get("ref") is None)
-            else:
-                none = self.tested(value) is None
-            return none == condition.is_null
-        assert isinstance(condition, Compare)
-        if condition.op == "!=":
-            return not self.holds(Compare("==", condition.left, condition.right, condition.kind))
-        left = self.tested(condition.left)
-        right = self.tested(condition.right)
-        return _compare(condition.op, condition.kind, left, right)
-
-
-def _typed(kind: str, value: JSON) -> JSON | None:
-    """The value as a Choice rule of that kind sees it; None when the types do not match (the rule is false)."""
-    if kind == "numeric":
-        return value if isinstance(value, (int, float)) and not isinstance(value, bool) else None
-    if kind == "string":
-        return value if isinstance(value, str) else None
-    if kind == "boolean":
-        return value if isinstance(value, bool) else None
-    if isinstance(value, str):
-        try:
-            return datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError:
-            return None
-    return None
-
-
-def _compare(op: str, kind: str, left: JSON, right: JSON) -> bool:
-    a, b = _typed(kind, left), _typed(kind, right)
-    if a is None or b is None:
-        return False
-    if op == "==":
-        return bool(a == b)
-    if op == "<":
-        return bool(a < b)
-    if op == "<=":
-        return bool(a <= b)
-    if op == ">":
-        return bool(a > b)
-    return bool(a >= b)
+        """Whether the compiled Choice rule for ``condition`` matches."""
+        return holds(self._paths.rule(condition), self.state(), self.context())
