@@ -133,19 +133,11 @@ class BranchParser:
         else_builder = results[-1][0]
         orelse_block = else_builder.build() if else_builder.units or orelse else None
         name = ctx.state_name(state_name_from_source(f"if {cond_text}")[:70])
-        reads: set[str] = set()
+        condition_reads: set[str] = set()
         for cond in conditions:
-            reads |= _condition_keys(cond)
-        defines: set[str] = set()
-        ends = False
-        for branch_builder, _, _ in results:
-            reads |= branch_builder.free_reads
-            defines |= branch_builder.defined
-            ends = ends or branch_builder.returns or any(u.ends for u in branch_builder.units)
-        builder.add(If(name=name, branches=branches, orelse=orelse_block, location=ctx.loc(stmt)),
-                    reads=frozenset(reads - defines), writes=writes, defines=frozenset(defines), ends=ends)
-        if all(b.returns for b, _, _ in results):
-            builder.returns = True
+            condition_reads |= _condition_keys(cond)
+        _add_compound(builder, If(name=name, branches=branches, orelse=orelse_block, location=ctx.loc(stmt)),
+                      results, writes, extra_reads=condition_reads)
 
     def try_statement(self, stmt: ast.Try, scope: Scope, builder: BlockBuilder, frame: Frame,
                       hints: dict[str, str]) -> None:
@@ -202,21 +194,9 @@ class BranchParser:
                                     location=ctx.loc(handler)))
         writes = self._merge_scopes(scope, stmt, results, merged,
                                     why_unset=f"is assigned on only some paths of the try at line {stmt.lineno}")
-        reads: set[str] = set()
-        defines: set[str] = set()
-        ends = False
-        for result_builder, _, _ in results:
-            reads |= result_builder.free_reads
-            defines |= result_builder.defined
-            ends = ends or result_builder.returns or any(u.ends for u in result_builder.units)
-        for handler_ir in handlers:
-            if handler_ir.binding:
-                defines.add(handler_ir.binding)
         name = ctx.state_name("try")
-        builder.add(Try(name=name, body=body.build(), handlers=tuple(handlers), location=ctx.loc(stmt)),
-                    reads=frozenset(reads - defines), writes=writes, defines=frozenset(defines), ends=ends)
-        if all(b.returns for b, _, _ in results):
-            builder.returns = True
+        _add_compound(builder, Try(name=name, body=body.build(), handlers=tuple(handlers), location=ctx.loc(stmt)),
+                      results, writes, extra_defines={h.binding for h in handlers if h.binding})
 
     def _handler_classes(self, handler: ast.ExceptHandler) -> list[type[BaseException]]:
         ctx = self.ctx
@@ -239,6 +219,23 @@ class BranchParser:
                          hint="catch exception classes defined at module level, e.g. except DataError")
             classes.append(cls)
         return classes
+
+
+def _add_compound(builder: BlockBuilder, node: If | Try, results: list[tuple[BlockBuilder, Scope, bool]],
+                  writes: frozenset[str], *, extra_reads: set[str] | None = None,
+                  extra_defines: set[str] | None = None) -> None:
+    """Add an ``if`` or ``try`` to its block: it reads what its branches read from outside,
+    defines what they define, and can end the path when any branch can."""
+    reads = set(extra_reads or ())
+    defines = set(extra_defines or ())
+    ends = False
+    for branch, _, _ in results:
+        reads |= branch.free_reads
+        defines |= branch.defined
+        ends = ends or branch.returns or any(u.ends for u in branch.units)
+    builder.add(node, reads=frozenset(reads - defines), writes=writes, defines=frozenset(defines), ends=ends)
+    if all(b.returns for b, _, _ in results):
+        builder.returns = True
 
 
 def _condition_keys(condition: object) -> set[str]:
