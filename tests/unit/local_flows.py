@@ -118,6 +118,22 @@ def gpu(a: Out) -> Out:
     return Out(n=a.n + 100)
 
 
+@step(compute=Batch(gpus=1))
+def gpu_once(a: Out) -> Out:
+    _maybe_fail("gpu")
+    return Out(n=a.n + 100)
+
+
+@workflow
+def on_gpu_once(params: Params) -> Out:
+    a = first(params.n)
+    try:
+        b = gpu_once(a)
+    except Exception:
+        b = second(a)
+    return b
+
+
 @step
 def interrupt(a: Out) -> Out:
     raise KeyboardInterrupt
