@@ -184,7 +184,7 @@ class MotoStepFunctions:
             program, tree = hit
             return copy.deepcopy(program), tree
 
-        patches = [
+        patches: list[Any] = [
             mock.patch.object(LambdaSimpleBackend, "invoke", invoke),
             mock.patch.object(BatchSimpleBackend, "_mark_job_as_finished", finish_job),
             mock.patch.object(sfn_models.StepFunctionsParserBackend, "start_execution", start_execution),
@@ -236,7 +236,7 @@ class MotoStepFunctions:
             call["result"] = handler(event)
             payload = json.dumps(call["result"])
         except Exception as exc:  # a function error: Step Functions' Error is its errorType
-            error = {"errorType": getattr(exc, "error_type", None) or type(exc).__name__,
+            error: dict[str, JSON] = {"errorType": getattr(exc, "error_type", None) or type(exc).__name__,
                      "errorMessage": str(exc), "stackTrace": []}
             call["error"] = error
             response_headers["x-amz-function-error"] = "Unhandled"
@@ -306,7 +306,7 @@ class MotoStepFunctions:
         else:
             raise KeyError(f"no resource for ${{{placeholder}}}")
         self._resources[placeholder] = value
-        return value
+        return str(value)
 
     def substitute(self, definition: JSON, children: Mapping[str, JSON] | None = None) -> JSON:
         text = json.dumps(definition)
@@ -314,7 +314,7 @@ class MotoStepFunctions:
 
     # --- runs ------------------------------------------------------------------------------
 
-    def run(self, definition: JSON, input: JSON, *, handlers: Mapping[str, Handler],
+    def run(self, definition: JSON, params: JSON, *, handlers: Mapping[str, Handler],
             batch: Mapping[str, Handler] | None = None, children: Mapping[str, JSON] | None = None,
             timeout: float = 60.0) -> MotoRun:
         """Start one execution of an ASL definition and wait for it to end."""
@@ -325,7 +325,7 @@ class MotoStepFunctions:
                                                 definition=json.dumps(self.substitute(definition, children)),
                                                 roleArn=self.role)["stateMachineArn"]
         arn = self.sfn.start_execution(stateMachineArn=machine, name=f"run-{self._runs}",
-                                       input=json.dumps(input))["executionArn"]
+                                       input=json.dumps(params))["executionArn"]
         deadline = time.monotonic() + timeout
         while (described := self.sfn.describe_execution(executionArn=arn))["status"] == "RUNNING":
             if time.monotonic() > deadline:
