@@ -18,7 +18,8 @@ from typing import Any
 from .errors import CompileError, Location
 from .workflows import WorkflowDef
 
-__all__ = ["LoadError", "load_module", "load_workflows", "module_name_for", "split_spec", "workflows_in"]
+__all__ = ["LoadError", "import_ref", "load_module", "load_workflows", "module_name_for", "split_spec",
+           "workflows_in"]
 
 
 class LoadError(Exception):
@@ -110,3 +111,12 @@ def load_workflows(spec: str, *, all_if_several: bool = True) -> list[WorkflowDe
         names = ", ".join(w.name for w in workflows)
         raise LoadError(f"{path} defines several workflows ({names}); pick one with {path}:NAME")
     return workflows
+
+
+def import_ref(ref: str) -> Any:
+    """The object named ``module:qualname`` (how steps and workflows refer to each other)."""
+    module_name, _, qualname = ref.partition(":")
+    target: Any = importlib.import_module(module_name)
+    for part in qualname.split("."):
+        target = getattr(target, part)
+    return target

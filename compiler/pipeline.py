@@ -16,7 +16,8 @@ from .parse import parse_workflow
 from .plan import Planner
 from .workflows import WorkflowDef
 
-__all__ = ["DEFINITION_LIMIT", "CompiledWorkflow", "Resources", "check", "compile_workflow", "to_json"]
+__all__ = ["DEFINITION_LIMIT", "CompiledWorkflow", "Resources", "check", "compile_workflow", "nested_workflows",
+           "to_json"]
 
 DEFINITION_LIMIT = 1024 * 1024
 
@@ -102,25 +103,30 @@ def check(definition: WorkflowDef[..., Any]) -> tuple[Workflow, Planner, list[Co
     return workflow, planner, errors
 
 
-def _emit(workflow: Workflow, planner: Planner) -> tuple[dict[str, Any], SizePlan]:
+def _emit(workflow: Workflow, planner: Planner, batch_as_lambda: bool) -> tuple[dict[str, Any], SizePlan]:
     """Emit once to measure every state, then again with the inline limit that fits them all."""
     sizes = KeySizes(workflow, planner)
     tracker = SizeTracker(sizes)
-    asl = emit_asl(workflow, planner, EmitOptions(inline_limit=MAX_INLINE), tracker)
+    asl = emit_asl(workflow, planner, EmitOptions(MAX_INLINE, batch_as_lambda), tracker)
     plan = tracker.plan(workflow)
     if plan.inline_limit != MAX_INLINE:
-        asl = emit_asl(workflow, planner, EmitOptions(inline_limit=plan.inline_limit), SizeTracker(sizes))
+        asl = emit_asl(workflow, planner, EmitOptions(plan.inline_limit, batch_as_lambda), SizeTracker(sizes))
     return asl, plan
 
 
-def compile_workflow(definition: WorkflowDef[..., Any]) -> CompiledWorkflow:
-    """Compile a ``@workflow`` to ASL; raises the first :class:`CompileError` found."""
+def compile_workflow(definition: WorkflowDef[..., Any], *, batch_as_lambda: bool = False) -> CompiledWorkflow:
+    """Compile a ``@workflow`` to ASL; raises the first :class:`CompileError` found.
+
+    ``batch_as_lambda`` compiles each AWS Batch step as an invocation of the step runner's
+    Lambda function instead, for places without Batch (LocalStack): the runner writes the
+    output where the job would, so every other state is the same.
+    """
     if not isinstance(definition, WorkflowDef):
         raise TypeError(f"compile() takes a @workflow function, got {definition!r}")
     workflow, planner, errors = check(definition)
     if errors:
         raise errors[0]
-    asl, sizes = _emit(workflow, planner)
+    asl, sizes = _emit(workflow, planner, batch_as_lambda)
     size = len(to_json(asl).encode())
     if size > DEFINITION_LIMIT:
         raise CompileError(
@@ -128,3 +134,31 @@ def compile_workflow(definition: WorkflowDef[..., Any]) -> CompiledWorkflow:
             f"{DEFINITION_LIMIT:,}", rule="definition-size", location=workflow.location,
             hint="split the workflow into nested workflows (call one @workflow from another)")
     return CompiledWorkflow(workflow=workflow, definition=asl, sizes=sizes, planner=planner)
+
+
+def nested_workflows(definition: WorkflowDef[..., Any]) -> list[WorkflowDef[..., Any]]:
+    """The workflows ``definition`` calls, transitively, each once, callees before callers:
+    the order in which to deploy them (a state machine names its children's ARNs)."""
+    from .ir import CallWorkflow
+    from .loader import import_ref
+    from .parse import parse_workflow
+    from .plan import blocks_of
+
+    ordered: list[WorkflowDef[..., Any]] = []
+    seen: set[str] = {definition.name}
+
+    def visit(current: WorkflowDef[..., Any]) -> None:
+        stack = [parse_workflow(current).body]
+        while stack:
+            block = stack.pop()
+            for unit in block.units:
+                node = unit.node
+                if isinstance(node, CallWorkflow) and node.workflow not in seen:
+                    seen.add(node.workflow)
+                    callee = import_ref(node.ref)
+                    visit(callee)
+                    ordered.append(callee)
+                stack.extend(blocks_of(node))
+
+    visit(definition)
+    return ordered

@@ -59,9 +59,11 @@ __all__ = [
     "ENVELOPE_OVERHEAD",
     "MAP_PATH_KEY",
     "VARS_KEY",
+    "approval_key",
     "attempt_prefix",
     "cache_key",
     "output_key",
+    "run_id_of",
     "run_prefix",
     "step_prefix",
 ]
@@ -101,6 +103,16 @@ def attempt_prefix(workflow: str, run: str, state: str, attempt: int, map_path: 
 def output_key(workflow: str, run: str, state: str, map_path: str | None = None) -> str:
     """The key of a step's final output: where a Batch step's output lands (and the next states look)."""
     return f"{step_prefix(workflow, run, state, map_path)}output.json"
+
+
+def approval_key(workflow: str, run: str, state: str) -> str:
+    """Where an approval gate leaves its request (the task token ``stepstone approve`` answers)."""
+    return f"{run_prefix(workflow, run)}approvals/{state}.json"
+
+
+def run_id_of(execution: str) -> str:
+    """The run id of an execution ARN: the execution's name (``...:execution:<machine>:<name>``)."""
+    return execution.rsplit(":", 1)[-1]
 
 
 def cache_key(workflow: str, step: str, code_hash: str, inputs_hash: str) -> str:

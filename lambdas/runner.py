@@ -91,6 +91,7 @@ class StepCall:
             execution=payload.get("execution", ""), map_path=payload.get("map_path") or None,
             inline_limit=int(payload.get("inline_limit", 32 * 1024)), store=payload.get("store"),
             cache=bool(payload.get("cache", False)), error_names=tuple(payload.get("error_names", ())),
+            batch=bool(payload.get("batch", False)),
         )
 
     @property

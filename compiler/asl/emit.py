@@ -58,6 +58,7 @@ __all__ = ["EmitOptions", "emit_asl"]
 @dataclass(frozen=True)
 class EmitOptions:
     inline_limit: int
+    batch_as_lambda: bool = False  # where there is no AWS Batch (LocalStack): Batch steps invoke the runner
 
 
 @dataclass
@@ -379,6 +380,9 @@ class Emitter:
 
     def step(self, scope: Scope, node: StepCall, live: frozenset[str],
              present: frozenset[str]) -> tuple[Fragment, frozenset[str]]:
+        if node.step.is_batch and self.options.batch_as_lambda:
+            state = self.tasks.lambda_step(node, scope.in_map, scope.catchers(), None, batch=True)
+            return self._task(scope, state, present)
         if node.step.is_batch:  # a Batch job's output goes to S3, never into the state
             return self._task(scope, self.tasks.batch_step(node, scope.in_map, scope.catchers()), present)
         result_path, after = self._stored(node.binding, live, present)

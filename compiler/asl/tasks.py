@@ -56,7 +56,10 @@ class TaskBuilder:
         self.inline_limit = inline_limit
 
     def lambda_step(self, node: StepCall, in_map: bool, catchers: list[Catcher], result_path: str | None,
-                    outer_names: frozenset[str] = frozenset()) -> TaskState:
+                    outer_names: frozenset[str] = frozenset(), *, batch: bool = False) -> TaskState:
+        """A Lambda invocation of the step runner. With ``batch``, a Batch step run as Lambda
+        (where there is no Batch, as on LocalStack): the runner writes the output where the
+        job would, and the state keeps nothing, exactly as after the job."""
         step = node.step
         payload: dict[str, Any] = {
             "args": {name: self.paths.argument(value, in_map) for name, value in node.args},
@@ -80,12 +83,14 @@ class TaskBuilder:
             payload["store"] = store
         if step.cache:
             payload["cache"] = True
+        if batch:
+            payload["batch"] = True
         return TaskState(
             node.name,
             resource="arn:aws:states:::lambda:invoke",
             parameters={"FunctionName": f"${{Function_{step.name}}}", "Payload": payload},
-            result_selector=RESULT_SELECTOR,
-            result_path=result_path,
+            result_selector=None if batch else RESULT_SELECTOR,
+            result_path=None if batch else result_path,
             timeout=step.timeout,
             retry=retry,
             catch=catchers,

@@ -48,7 +48,8 @@ def main() -> None:
       stepstone compile examples/ml_training.py          the state machine (ASL)
       stepstone validate examples/*.py                   check workflows (exit 1 if one is invalid)
       stepstone runs                                     past runs; stepstone show RUN_ID for one
+      stepstone localstack up                            emulated AWS here, for --target localstack
     """
 
 
-from . import build, local  # noqa: E402,F401  (registers the commands)
+from . import build, local, localstack  # noqa: E402,F401  (registers the commands)

@@ -1,4 +1,4 @@
-"""Commands for runs on the local target: run, runs, show."""
+"""Commands for runs: run, runs, show, on the local target (the default) or on LocalStack."""
 
 from __future__ import annotations
 
@@ -25,6 +25,10 @@ from .common import compile_or_exit, load_or_exit, one_workflow
 
 EXIT_INTERRUPTED = 130
 DEFAULT_HOME = ".stepstone"
+TARGETS = ("local", "localstack")
+target_option = click.option(
+    "-t", "--target", type=click.Choice(TARGETS), default="local", show_default=True,
+    help="Where: local (in this process) or localstack (emulated AWS: `stepstone localstack up` first).")
 
 
 def _store(home: str | None) -> Any:
@@ -79,20 +83,29 @@ def _describe_params(definition: Any) -> str:
 @click.option("--home", metavar="DIR",
               help=f"Where runs and artifacts go (default: $STEPSTONE_HOME or {DEFAULT_HOME}).")
 @click.option("--json", "as_json", is_flag=True, help="Print the run record as JSON at the end.")
+@target_option
 def run(spec: str, pairs: tuple[str, ...], input_file: Path | None, resume_id: str | None, approval: bool | None,
-        workers: int, debug: bool, home: str | None, as_json: bool) -> None:
-    """Run a workflow here, in this process (the local target): no AWS, no set-up.
+        workers: int, debug: bool, home: str | None, as_json: bool, target: str) -> None:
+    """Run a workflow: here, in this process (the default: no AWS, no set-up), or on LocalStack.
 
-    Steps run through the same step runner as in AWS; their outputs and lineage go to
-    .stepstone/ in the same layout as the S3 artifact bucket. Exit code 0 when the run
-    succeeds, 1 when it fails, 2 for bad input, 130 when interrupted.
+    On the local target, steps run through the same step runner as in AWS; their outputs
+    and lineage go to .stepstone/ in the same layout as the S3 artifact bucket. With
+    --target localstack the workflow is compiled, deployed to LocalStack (state machine,
+    step functions, bucket, trigger rules; left deployed) and run there, with the same
+    live view. Exit code 0 when the run succeeds, 1 when it fails, 2 for bad input, 130
+    when interrupted.
 
     \b
     Examples:
       stepstone run examples/ml_training.py --param min_auc=0.8
       stepstone run examples/etl_s3.py -p key=sales/broken.csv
       stepstone run examples/ml_training.py --resume 20261122-171512-3f9a
+      stepstone run examples/ml_training.py --target localstack
     """
+    if target == "localstack" and (resume_id or debug or home):
+        used = "--resume" if resume_id else "--debug" if debug else "--home"
+        fail(f"{used} is for the local target; on LocalStack the run lives in Step Functions",
+             hint="leave it out, or run with --target local")
     store = _store(home)
     previous: RunRecord | None = None
     if resume_id is not None:
@@ -112,6 +125,10 @@ def run(spec: str, pairs: tuple[str, ...], input_file: Path | None, resume_id: s
     except ParamsError as exc:
         fail(f"parameters of {definition.name!r} do not validate: " + "; ".join(exc.errors),
              hint=f"pass --param NAME=VALUE; the parameters are: {_describe_params(definition)}")
+    if target == "localstack":
+        from .localstack import run_on_localstack
+
+        run_on_localstack(spec, definition, params, approval, as_json)
     live = out.is_terminal and not debug and not as_json
     view = LiveView(err if as_json else out, live=live)
 
@@ -159,14 +176,21 @@ def run(spec: str, pairs: tuple[str, ...], input_file: Path | None, resume_id: s
 @click.option("-n", "--limit", default=20, show_default=True, help="At most this many (newest first).")
 @click.option("--home", metavar="DIR", help=f"Where runs are kept (default: $STEPSTONE_HOME or {DEFAULT_HOME}).")
 @click.option("--json", "as_json", is_flag=True, help="Print the runs as JSON.")
-def runs(workflow: str | None, status: str | None, limit: int, home: str | None, as_json: bool) -> None:
-    """List past local runs, newest first.
+@target_option
+def runs(workflow: str | None, status: str | None, limit: int, home: str | None, as_json: bool, target: str) -> None:
+    """List past runs, newest first.
 
     \b
     Examples:
       stepstone runs
       stepstone runs ml_training --status failed
+      stepstone runs --target localstack
     """
+    if target == "localstack":
+        from .localstack import runs_on_localstack
+
+        runs_on_localstack(workflow, status, limit, as_json)
+        return
     store = _store(home)
     records = [r for r in list_runs(store, workflow) if status is None or r.status == status][:limit]
     if as_json:
@@ -190,13 +214,20 @@ def runs(workflow: str | None, status: str | None, limit: int, home: str | None,
 @click.argument("run_id")
 @click.option("--home", metavar="DIR", help=f"Where runs are kept (default: $STEPSTONE_HOME or {DEFAULT_HOME}).")
 @click.option("--json", "as_json", is_flag=True, help="Print the run record as JSON.")
-def show(run_id: str, home: str | None, as_json: bool) -> None:
+@target_option
+def show(run_id: str, home: str | None, as_json: bool, target: str) -> None:
     """Show one run: its parameters, each step, and the failed step's error and traceback.
 
     \b
-    Example:
+    Examples:
       stepstone show 20261122-171512-3f9a      (a unique prefix of the id is enough)
+      stepstone show 20261122-171512-3f9a --target localstack
     """
+    if target == "localstack":
+        from .localstack import show_on_localstack
+
+        show_on_localstack(run_id, as_json)
+        return
     store = _store(home)
     record = find_run(store, run_id)
     if record is None:
@@ -204,6 +235,11 @@ def show(run_id: str, home: str | None, as_json: bool) -> None:
     if as_json:
         sys.stdout.write(record.model_dump_json(indent=2) + "\n")
         return
+    print_run(record)
+
+
+def print_run(record: RunRecord) -> None:
+    """The run's head line, parameters, steps table, errors with tracebacks, and output."""
     out.print(Text.assemble(("run ", "bold"), (record.run_id, "bold"), f"  {record.workflow}  ",
                             (record.status, STYLES.get(record.status, "")), f"  started {record.started[:19]}",
                             f"  {_duration(record.duration_ms)}"))

@@ -68,6 +68,7 @@ class RunRecord(BaseModel):
     cause: str | None = None
     failed_state: str | None = None
     parent: str | None = None  # the run that started this one (a nested workflow)
+    target: str = "local"  # where it ran: local | localstack
     resumed: int = 0  # how many times it was resumed
     steps: dict[str, StepRecord] = Field(default_factory=dict)
 

@@ -68,7 +68,7 @@ def steps_table(record: RunRecord) -> Table:
         style = STYLES.get(step.status, "")
         status = Text(f"{MARKS.get(step.status, '')} {step.status}", style=style)
         if step.batch:
-            kept = "stored (Batch)"
+            kept = "stored (Batch)" if record.target == "local" else "stored (Batch*)"
         elif step.stored:
             kept = "stored"
         elif step.status in ("succeeded", "cached", "reused"):
@@ -94,6 +94,10 @@ def run_summary(record: RunRecord, store_location: str) -> Group:
         if value is not None:
             lines.append(Text.assemble(("output: ", "bold"), escape(str(value))[:300]))
     lines.append(Text(f"artifacts: {store_location}", style="dim"))
+    if record.target != "local" and any(s.batch for s in record.steps.values()):
+        where = {"localstack": "LocalStack"}.get(record.target, record.target)
+        lines.append(Text(f"* an AWS Batch step; {where} has no Batch, so it ran as a Lambda function",
+                          style="dim"))
     return Group(*lines)
 
 

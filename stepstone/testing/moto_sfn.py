@@ -398,27 +398,7 @@ class MotoStepFunctions:
 
 def _called_workflows(definition: Any, compile_workflow: Callable[[Any], Any]) -> Iterator[tuple[str, JSON]]:
     """Each workflow ``definition`` calls (transitively), compiled: the child state machines."""
-    import importlib
+    from compiler.pipeline import nested_workflows
 
-    from compiler.parse import parse_workflow
-    from compiler.plan import blocks_of
-
-    seen: set[str] = set()
-    pending = [definition]
-    while pending:
-        current = pending.pop()
-        stack = [parse_workflow(current).body]
-        while stack:
-            block = stack.pop()
-            for unit in block.units:
-                ref = getattr(unit.node, "ref", None)
-                workflow_name = getattr(unit.node, "workflow", None)
-                if isinstance(ref, str) and isinstance(workflow_name, str) and workflow_name not in seen:
-                    seen.add(workflow_name)
-                    module, _, qualname = ref.partition(":")
-                    callee: Any = importlib.import_module(module)
-                    for part in qualname.split("."):
-                        callee = getattr(callee, part)
-                    pending.append(callee)
-                    yield workflow_name, compile_workflow(callee).definition
-                stack.extend(blocks_of(unit.node))
+    for callee in nested_workflows(definition):
+        yield callee.name, compile_workflow(callee).definition

@@ -44,6 +44,7 @@ def _definitions(tmp: Path) -> Iterator[tuple[str, dict[str, Any]]]:
     for path in EXAMPLES:
         for workflow in workflows_in(load_module(path)):
             yield f"{path.stem}.{workflow.name}", compile_workflow(workflow).definition
+            yield f"{path.stem}.{workflow.name}.no_batch", compile_workflow(workflow, batch_as_lambda=True).definition
     folder = tmp / "generated"
     folder.mkdir()
     for seed in range(GENERATED):

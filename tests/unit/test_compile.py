@@ -296,6 +296,25 @@ def test_nested_runs_approvals_and_batch_steps() -> None:
         "States.Format('runs/parent/{}/gpu/output.json', $$.Execution.Name)")
 
 
+def test_batch_steps_run_as_lambda_where_there_is_no_batch() -> None:
+    """LocalStack has no Batch: the same machine with the GPU step invoking the runner, which
+    writes the output where the job would, so every other state is unchanged."""
+    def without_gpu(node: Any) -> Any:
+        if isinstance(node, dict):
+            return {k: "<gpu>" if k == "gpu" else without_gpu(v) for k, v in node.items()}
+        return [without_gpu(v) for v in node] if isinstance(node, list) else node
+
+    normal = asl(parent)
+    substituted = compile_workflow(parent, batch_as_lambda=True).definition
+    found = states(substituted)
+    gpu = found["gpu"]
+    assert gpu["Resource"] == "arn:aws:states:::lambda:invoke"
+    assert gpu["Parameters"]["FunctionName"] == "${Function_gpu}"
+    assert gpu["Parameters"]["Payload"]["batch"] is True
+    assert gpu["ResultPath"] is None and "ResultSelector" not in gpu
+    assert without_gpu(substituted) == without_gpu(normal)
+
+
 def test_calling_a_workflow_directly_runs_it_as_python() -> None:
     assert merged(Params()).score == 2.5
     assert merged({"threshold": 100}).score == 102.0, "a dict is validated into the parameters model"

@@ -1,0 +1,75 @@
+"""boto3 clients for LocalStack, from ``localstack-client``: no hand-rolled endpoint settings.
+
+``clients()`` points every client at the LocalStack stepstone starts (127.0.0.1:4566, or
+``$STEPSTONE_LOCALSTACK_HOST``) with LocalStack's test credentials; user code and tests
+can use it too::
+
+    from stepstone.localstack import clients
+    s3 = clients().s3
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from typing import Any
+
+from .harness import DEFAULT_HOST
+
+__all__ = ["ACCOUNT", "REGION", "Clients", "clients"]
+
+REGION = "us-east-1"
+ACCOUNT = "000000000000"  # LocalStack's account for the "test" access key
+
+
+class Clients:
+    """The AWS clients stepstone uses, made once each."""
+
+    def __init__(self, host: str | None = None) -> None:
+        from localstack_client.session import Session
+
+        self.host = host or os.environ.get("STEPSTONE_LOCALSTACK_HOST") or DEFAULT_HOST
+        self.session = Session(aws_access_key_id="test", aws_secret_access_key="test", aws_session_token=None,
+                               region_name=REGION, localstack_host=self.host)
+
+    def client(self, service: str) -> Any:
+        from botocore.config import Config
+
+        # StartSyncExecution's host prefix ("sync-states.") does not resolve on 127.0.0.1
+        config = Config(inject_host_prefix=False, retries={"mode": "standard", "max_attempts": 3},
+                        connect_timeout=5, read_timeout=70)
+        return self.session.client(service, config=config)
+
+    @functools.cached_property
+    def s3(self) -> Any:
+        return self.client("s3")
+
+    @functools.cached_property
+    def sfn(self) -> Any:
+        return self.client("stepfunctions")
+
+    @functools.cached_property
+    def lambda_(self) -> Any:
+        return self.client("lambda")
+
+    @functools.cached_property
+    def iam(self) -> Any:
+        return self.client("iam")
+
+    @functools.cached_property
+    def events(self) -> Any:
+        return self.client("events")
+
+    @functools.cached_property
+    def logs(self) -> Any:
+        return self.client("logs")
+
+
+@functools.cache
+def _clients(host: str) -> Clients:
+    return Clients(host)
+
+
+def clients(host: str | None = None) -> Clients:
+    """Clients for the LocalStack at ``host`` (default: the one ``stepstone localstack up`` starts)."""
+    return _clients(host or os.environ.get("STEPSTONE_LOCALSTACK_HOST") or DEFAULT_HOST)

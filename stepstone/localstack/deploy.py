@@ -1,0 +1,297 @@
+"""Put a workflow on LocalStack: the artifact bucket, the step functions, the state machine,
+the trigger rules. Idempotent: what is already there and unchanged is left alone.
+
+What goes where (names are stable, so a re-deploy updates in place):
+
+- bucket ``stepstone-artifacts``: step outputs, lineage and approval requests (encrypted,
+  public access blocked, EventBridge notifications on);
+- Lambda functions ``stepstone-<workflow>-<memory>mb-<timeout>s``: the step runner
+  (``lambdas.step_runner.handler``) with the workflow's code, one per distinct memory and
+  timeout, shared by the steps that ask for the same (a Batch step runs here as Lambda,
+  with Lambda's largest memory and 900-second limit, since LocalStack has no Batch);
+  ``stepstone-approval`` records approval requests;
+- state machine ``<workflow>`` (the compiled ASL with Batch steps as Lambda invocations,
+  placeholders replaced by these ARNs), after the workflows it calls;
+- for each ``s3_upload`` trigger: its bucket (EventBridge on) and an EventBridge rule
+  ``stepstone-<workflow>-s3-<n>`` whose target starts the state machine with the object's
+  bucket and key and the other parameters' defaults.
+
+Schedules are not deployed here: LocalStack's EventBridge Scheduler accepts schedules but
+never fires them (see LOCAL_AWS.md); ``cdk deploy`` puts them on AWS.
+IAM is not enforced by LocalStack's community edition: the role here only satisfies the
+APIs. The least-privilege roles are the CDK app's.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from compiler import compile_workflow
+from compiler.ir import StepInfo
+from compiler.options import Batch
+from compiler.pipeline import CompiledWorkflow, nested_workflows
+from compiler.triggers import S3Upload
+from compiler.workflows import ParamsError, WorkflowDef
+
+from .clients import ACCOUNT, REGION, Clients
+from .package import code_zip, sha256_b64
+
+__all__ = ["ARTIFACT_BUCKET", "DeployError", "Deployed", "Deployer", "state_machine_arn"]
+
+ARTIFACT_BUCKET = "stepstone-artifacts"
+ROLE = "stepstone-localstack"
+APPROVAL_FUNCTION = "stepstone-approval"
+RUNTIME = "python3.12"
+LAMBDA_MAX_MEMORY = 10_240
+LAMBDA_MAX_TIMEOUT = 900
+TAG = "stepstone:workflow"
+_PLACEHOLDER = re.compile(r"\$\{([A-Za-z0-9_-]+)\}")
+Progress = Callable[[str], None]
+
+
+class DeployError(Exception):
+    """The workflow cannot be put on LocalStack as it is; the message says why."""
+
+
+def state_machine_arn(name: str) -> str:
+    return f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:{name}"
+
+
+@dataclass
+class Deployed:
+    """What a deploy made or found, for the run and for the person watching."""
+
+    workflow: str
+    state_machine: str
+    compiled: CompiledWorkflow
+    functions: dict[str, str] = field(default_factory=dict)  # step name -> function name
+    batch_as_lambda: tuple[str, ...] = ()  # Batch steps that run as Lambda functions here
+    rules: tuple[str, ...] = ()
+    changed: list[str] = field(default_factory=list)  # what was created or updated
+    children: list[Deployed] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+def _function_settings(step: StepInfo) -> tuple[int, int]:
+    """(memory MB, timeout s) of the function that runs ``step``."""
+    compute = step.compute
+    if isinstance(compute, Batch):  # as large and long as Lambda allows
+        timeout = min(step.timeout or LAMBDA_MAX_TIMEOUT, LAMBDA_MAX_TIMEOUT)
+        return min(max(compute.memory, 128), LAMBDA_MAX_MEMORY), timeout
+    timeout = compute.timeout_seconds
+    if step.timeout:
+        timeout = min(timeout, step.timeout)
+    return compute.memory, timeout
+
+
+def _function_name(workflow: str, memory: int, timeout: int) -> str:
+    suffix = f"-{memory}mb-{timeout}s"
+    base = re.sub(r"[^A-Za-z0-9_-]", "-", f"stepstone-{workflow}")
+    return base[: 64 - len(suffix)] + suffix
+
+
+class Deployer:
+    """Deploys workflows to the LocalStack behind ``clients``."""
+
+    def __init__(self, clients: Clients, *, progress: Progress = lambda _: None,
+                 lambda_python: str | None = None) -> None:
+        self.aws = clients
+        self.progress = progress
+        self.lambda_python = lambda_python or sys.executable
+        self._role: str | None = None
+        self._buckets: set[str] = set()
+        self._zips: dict[Path, bytes] = {}
+
+    # --- shared resources ---------------------------------------------------------------
+
+    def bucket(self, name: str = ARTIFACT_BUCKET) -> str:
+        """An encrypted, private bucket that sends its events to EventBridge."""
+        if name in self._buckets:
+            return name
+        s3 = self.aws.s3
+        try:
+            s3.head_bucket(Bucket=name)
+        except s3.exceptions.ClientError:
+            s3.create_bucket(Bucket=name)
+            s3.put_public_access_block(Bucket=name, PublicAccessBlockConfiguration={
+                "BlockPublicAcls": True, "IgnorePublicAcls": True, "BlockPublicPolicy": True,
+                "RestrictPublicBuckets": True})
+            s3.put_bucket_encryption(Bucket=name, ServerSideEncryptionConfiguration={
+                "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]})
+        s3.put_bucket_notification_configuration(Bucket=name, NotificationConfiguration={
+            "EventBridgeConfiguration": {}})
+        self._buckets.add(name)
+        return name
+
+    def role(self) -> str:
+        if self._role is None:
+            iam = self.aws.iam
+            trust = {"Version": "2012-10-17", "Statement": [{
+                "Effect": "Allow", "Action": "sts:AssumeRole",
+                "Principal": {"Service": ["lambda.amazonaws.com", "states.amazonaws.com", "events.amazonaws.com"]},
+            }]}
+            try:
+                self._role = iam.get_role(RoleName=ROLE)["Role"]["Arn"]
+            except iam.exceptions.NoSuchEntityException:
+                self._role = iam.create_role(RoleName=ROLE, AssumeRolePolicyDocument=json.dumps(trust),
+                                             Description="stepstone on LocalStack (IAM is not enforced there)"
+                                             )["Role"]["Arn"]
+        return self._role
+
+    def _function(self, name: str, code: bytes, handler: str, memory: int, timeout: int,
+                  changed: list[str]) -> str:
+        """Create or update one function; returns its ARN."""
+        client = self.aws.lambda_
+        environment = {"Variables": {
+            "STEPSTONE_ARTIFACT_BUCKET": ARTIFACT_BUCKET,
+            "STEPSTONE_LAMBDA_PYTHON": self.lambda_python,  # the plugin runs the function with this Python
+            "POWERTOOLS_TRACE_DISABLED": "true",  # no X-Ray daemon here
+        }}
+        settings = {"Runtime": RUNTIME, "Role": self.role(), "Handler": handler, "MemorySize": memory,
+                    "Timeout": timeout, "Environment": environment}
+        try:
+            current = client.get_function(FunctionName=name)["Configuration"]
+        except client.exceptions.ResourceNotFoundException:
+            arn: str = client.create_function(FunctionName=name, Code={"ZipFile": code}, Publish=False,
+                                              Tags={TAG: name}, **settings)["FunctionArn"]
+            changed.append(f"function {name}")
+            client.get_waiter("function_active_v2").wait(FunctionName=name)
+            return arn
+        if current.get("CodeSha256") != sha256_b64(code):
+            client.update_function_code(FunctionName=name, ZipFile=code)
+            client.get_waiter("function_updated_v2").wait(FunctionName=name)
+            changed.append(f"code of {name}")
+        same = (current.get("Handler") == handler and current.get("MemorySize") == memory
+                and current.get("Timeout") == timeout
+                and current.get("Environment", {}).get("Variables") == environment["Variables"])
+        if not same:
+            client.update_function_configuration(FunctionName=name, **settings)
+            client.get_waiter("function_updated_v2").wait(FunctionName=name)
+            changed.append(f"settings of {name}")
+        return str(current["FunctionArn"])
+
+    # --- one workflow -------------------------------------------------------------------
+
+    def deploy(self, definition: WorkflowDef[..., Any], *, with_children: bool = True) -> Deployed:
+        """Deploy ``definition`` (and the workflows it calls, first)."""
+        started = time.perf_counter()
+        children: list[Deployed] = []
+        if with_children:
+            for callee in nested_workflows(definition):
+                children.append(self.deploy(callee, with_children=False))
+        compiled = compile_workflow(definition, batch_as_lambda=True)
+        workflow = compiled.workflow
+        self.progress(f"deploying {workflow.name} to LocalStack")
+        self.bucket()
+        changed: list[str] = []
+        file = Path(definition.location.file)
+        if file not in self._zips:
+            self._zips[file] = code_zip(file)
+        code = self._zips[file]
+        resources: dict[str, str] = {}
+        functions: dict[str, str] = {}
+        arns: dict[str, str] = {}
+        for step in sorted(workflow.steps.values(), key=lambda s: s.name):
+            memory, timeout = _function_settings(step)
+            name = _function_name(workflow.name, memory, timeout)
+            if name not in arns:
+                arns[name] = self._function(name, code, "lambdas.step_runner.handler", memory, timeout, changed)
+            functions[step.name] = name
+            resources[f"Function_{step.name}"] = arns[name]
+        text = compiled.asl_json
+        placeholders = set(_PLACEHOLDER.findall(text))
+        if "ApprovalFunction" in placeholders:
+            resources["ApprovalFunction"] = self._function(APPROVAL_FUNCTION, code, "lambdas.approval.handler", 256,
+                                                           30, changed)
+        for called in workflow.calls:
+            resources[f"Workflow_{called}"] = state_machine_arn(called)
+        missing = sorted(placeholders - set(resources))
+        if missing:
+            raise DeployError(f"{workflow.name}: nothing on LocalStack stands for {', '.join(missing)}")
+        definition_text = _PLACEHOLDER.sub(lambda m: resources[m.group(1)], text)
+        arn = self._state_machine(workflow.name, definition_text, workflow.type, workflow.ref, changed)
+        rules = self._triggers(definition, compiled, arn, changed)
+        batch = tuple(sorted(s.name for s in workflow.steps.values() if s.is_batch))
+        return Deployed(workflow=workflow.name, state_machine=arn, compiled=compiled, functions=functions,
+                        batch_as_lambda=batch, rules=rules, changed=changed, children=children,
+                        seconds=time.perf_counter() - started)
+
+    def _state_machine(self, name: str, definition: str, kind: str, ref: str, changed: list[str]) -> str:
+        sfn = self.aws.sfn
+        arn = state_machine_arn(name)
+        try:
+            current = sfn.describe_state_machine(stateMachineArn=arn)
+        except sfn.exceptions.StateMachineDoesNotExist:
+            sfn.create_state_machine(name=name, definition=definition, roleArn=self.role(), type=kind.upper(),
+                                     tags=[{"key": TAG, "value": ref}])
+            changed.append(f"state machine {name}")
+            return arn
+        if current.get("type", "STANDARD") != kind.upper():
+            sfn.delete_state_machine(stateMachineArn=arn)
+            sfn.create_state_machine(name=name, definition=definition, roleArn=self.role(), type=kind.upper(),
+                                     tags=[{"key": TAG, "value": ref}])
+            changed.append(f"state machine {name} (now {kind})")
+        elif json.loads(current["definition"]) != json.loads(definition):
+            sfn.update_state_machine(stateMachineArn=arn, definition=definition, roleArn=self.role())
+            changed.append(f"state machine {name}")
+        return arn
+
+    def _triggers(self, definition: WorkflowDef[..., Any], compiled: CompiledWorkflow, arn: str,
+                  changed: list[str]) -> tuple[str, ...]:
+        events = self.aws.events
+        workflow = compiled.workflow
+        names: list[str] = []
+        uploads = [t for t in workflow.triggers if isinstance(t, S3Upload)]
+        for index, trigger in enumerate(uploads, start=1):
+            self.bucket(trigger.bucket)
+            name = f"stepstone-{workflow.name}-s3-{index}"[:64]
+            key_filter: dict[str, Any] = {}
+            if trigger.prefix:
+                key_filter["prefix"] = trigger.prefix
+            if trigger.suffix:
+                key_filter["suffix"] = trigger.suffix
+            detail: dict[str, Any] = {"bucket": {"name": [trigger.bucket]}}
+            if key_filter:
+                detail["object"] = {"key": [key_filter]}
+            pattern = {"source": ["aws.s3"], "detail-type": ["Object Created"], "detail": detail}
+            events.put_rule(Name=name, EventPattern=json.dumps(pattern), State="ENABLED",
+                            Description=f"start {workflow.name} when a file lands in s3://{trigger.bucket}/"
+                                        f"{trigger.prefix}*{trigger.suffix}")
+            events.put_targets(Rule=name, Targets=[{
+                "Id": "start-run", "Arn": arn, "RoleArn": self.role(),
+                "InputTransformer": _input_transformer(definition, trigger)}])
+            changed.append(f"rule {name}")
+            names.append(name)
+        return tuple(names)
+
+
+def _input_transformer(definition: WorkflowDef[..., Any], trigger: S3Upload) -> dict[str, Any]:
+    """The run's input: the object's bucket and key, the trigger's fixed parameters, and every
+    other parameter's default (a state machine reads its parameters; it has no defaults)."""
+    passed = {name: "x" for name in trigger.passed_params}
+    try:
+        document = definition.validate_params({**trigger.params, **passed})
+    except ParamsError as exc:
+        raise DeployError(f"{definition.name}: a run its s3_upload trigger starts would have invalid parameters: "
+                          + "; ".join(exc.errors) + ". Give them defaults, or values with "
+                          "s3_upload(..., params={...})") from None
+    paths = {"id": "$.id"}  # LocalStack names the execution after the event's id, which it reads from the input
+    marks = {"id": "\x00id\x00"}
+    if trigger.bucket_param:
+        paths["bucket"], marks["bucket"] = "$.detail.bucket.name", "\x00bucket\x00"
+        document[trigger.bucket_param] = marks["bucket"]
+    if trigger.key_param:
+        paths["key"], marks["key"] = "$.detail.object.key", "\x00key\x00"
+        document[trigger.key_param] = marks["key"]
+    document["id"] = marks["id"]
+    template = json.dumps(document)
+    for name, mark in marks.items():  # EventBridge puts the values in, as JSON strings
+        template = template.replace(json.dumps(mark), f"<{name}>")
+    return {"InputPathsMap": paths, "InputTemplate": template}

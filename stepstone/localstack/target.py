@@ -1,0 +1,178 @@
+"""Runs on LocalStack: start one, follow it into the same live view as the local target,
+list and find runs, answer approval gates. Everything is read back from Step Functions
+(executions and their histories) and the artifact bucket; nothing is kept on the side.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from compiler.protocol import approval_key
+
+from ..local.executor import Event
+from ..local.records import RunRecord
+from .clients import Clients, clients
+from .deploy import ARTIFACT_BUCKET, TAG
+from .harness import LocalStack, LocalStackError
+from .history import History
+
+__all__ = ["Answer", "LocalStackTarget", "NoSuchRun"]
+
+JSON = Any
+Answer = Callable[[str, str], bool | None]  # (question, state) -> approved? None: leave it waiting
+POLL_SECONDS = 0.25
+
+
+class NoSuchRun(LookupError):
+    """No run of that id on LocalStack."""
+
+
+class LocalStackTarget:
+    def __init__(self, aws: Clients | None = None) -> None:
+        self.aws = aws or clients()
+
+    def check(self) -> None:
+        """Raise :class:`LocalStackError` with what to do when LocalStack is not answering."""
+        harness = LocalStack(host=self.aws.host)
+        if harness.health() is None:
+            raise LocalStackError(f"LocalStack is not running on {self.aws.host}")
+
+    # --- reading ------------------------------------------------------------------------
+
+    def lineage(self, key: str) -> JSON:
+        s3 = self.aws.s3
+        try:
+            return json.loads(s3.get_object(Bucket=ARTIFACT_BUCKET, Key=key)["Body"].read())
+        except s3.exceptions.NoSuchKey:
+            return None
+
+    def events(self, arn: str) -> list[dict[str, JSON]]:
+        found: list[dict[str, JSON]] = []
+        token: str | None = None
+        while True:
+            page = self.aws.sfn.get_execution_history(executionArn=arn, maxResults=1000,
+                                                      **({"nextToken": token} if token else {}))
+            found.extend(page["events"])
+            token = page.get("nextToken")
+            if not token:
+                return found
+
+    def definition(self, state_machine: str) -> dict[str, JSON]:
+        described = self.aws.sfn.describe_state_machine(stateMachineArn=state_machine)
+        definition: dict[str, JSON] = json.loads(described["definition"])
+        return definition
+
+    def history(self, arn: str) -> History:
+        execution = self.aws.sfn.describe_execution(executionArn=arn)
+        history = History(execution, self.definition(execution["stateMachineArn"]), self.lineage)
+        history.record.target = "localstack"
+        return history
+
+    def record(self, arn: str) -> RunRecord:
+        history = self.history(arn)
+        for _ in history.feed(self.events(arn)):
+            pass
+        return history.record
+
+    def state_machines(self) -> list[dict[str, JSON]]:
+        """The state machines stepstone deployed here (tagged with their workflow)."""
+        sfn = self.aws.sfn
+        machines = []
+        for page in sfn.get_paginator("list_state_machines").paginate():
+            for machine in page["stateMachines"]:
+                tags = sfn.list_tags_for_resource(resourceArn=machine["stateMachineArn"]).get("tags", [])
+                if any(t.get("key") == TAG for t in tags):
+                    machines.append(machine)
+        return machines
+
+    def executions(self, workflow: str | None = None) -> list[dict[str, JSON]]:
+        """Every execution of stepstone's state machines (of ``workflow``), newest first."""
+        found = []
+        for machine in self.state_machines():
+            if workflow and machine["name"] != workflow:
+                continue
+            paginator = self.aws.sfn.get_paginator("list_executions")
+            for page in paginator.paginate(stateMachineArn=machine["stateMachineArn"]):
+                found.extend(page["executions"])
+        return sorted(found, key=lambda e: e["startDate"], reverse=True)
+
+    def find(self, run_id: str) -> str:
+        """The execution ARN of the run with this id (or the only one whose id starts with it)."""
+        executions = self.executions()
+        matches = [e for e in executions if e["name"] == run_id] or [
+            e for e in executions if e["name"].startswith(run_id)]
+        if len(matches) != 1:
+            raise NoSuchRun(run_id)
+        return str(matches[0]["executionArn"])
+
+    # --- running ------------------------------------------------------------------------
+
+    def start(self, state_machine: str, run_id: str, params: dict[str, JSON]) -> str:
+        arn: str = self.aws.sfn.start_execution(stateMachineArn=state_machine, name=run_id,
+                                                input=json.dumps(params))["executionArn"]
+        return arn
+
+    def follow(self, arn: str, on_event: Callable[[Event], None], answer: Answer | None = None,
+               on_waiting: Callable[[str, str], None] | None = None) -> RunRecord:
+        """Poll the run until it ends, sending each step's changes to ``on_event``. An approval
+        gate is put to ``answer``; when it gives no answer, ``on_waiting(state, question)`` is
+        told once and the run waits for ``stepstone approve``."""
+        history = self.history(arn)
+        record = history.record
+        asked: set[str] = set()
+        on_event(Event("run", record))
+        while True:
+            for step, note in history.feed(self.events(arn)):
+                on_event(Event("step", record, step, note))
+            for key, question in list(history.waiting.items()):
+                if key in asked:
+                    continue
+                asked.add(key)
+                step = record.steps[key]
+                on_event(Event("approval", record, step, question))
+                decision = answer(question, step.state) if answer else None
+                if decision is None:
+                    if on_waiting:
+                        on_waiting(step.state, question)
+                else:
+                    self.approve(record.workflow, record.run_id, step.state, decision, approver="stepstone run")
+            if record.status != "running":
+                break
+            time.sleep(POLL_SECONDS)
+            history.describe(self.aws.sfn.describe_execution(executionArn=arn))
+        for step, note in history.feed(self.events(arn)):  # what came after the last poll
+            on_event(Event("step", record, step, note))
+        on_event(Event("run", record))
+        return record
+
+    # --- approvals ----------------------------------------------------------------------
+
+    def approval_request(self, workflow: str, run_id: str, state: str, wait: float = 5.0) -> dict[str, JSON]:
+        """The request the approval function left for this gate (it may take a moment to land)."""
+        deadline = time.monotonic() + wait
+        while True:
+            request = self.lineage(approval_key(workflow, run_id, state))
+            if isinstance(request, dict) or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
+        if not isinstance(request, dict):
+            raise NoSuchRun(f"{run_id}/{state}")
+        return request
+
+    def approve(self, workflow: str, run_id: str, state: str, approved: bool, *, approver: str = "stepstone",
+                comment: str = "") -> None:
+        request = self.approval_request(workflow, run_id, state)
+        answer = {"approved": approved, "approver": approver, "comment": comment}
+        self.aws.sfn.send_task_success(taskToken=request["token"], output=json.dumps(answer))
+
+    def pending_approvals(self, arn: str) -> Iterator[tuple[str, str]]:
+        """(state, question) of each gate of the run that waits for an answer now."""
+        history = self.history(arn)
+        for _ in history.feed(self.events(arn)):
+            pass
+        for key, question in history.waiting.items():
+            yield history.record.steps[key].state, question
+
