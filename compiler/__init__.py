@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .artifacts import save_artifact
+from .artifacts import RunningStep, running_step, save_artifact
 from .errors import CompileError, Location
 from .failures import PermanentError, TransientError
 from .options import Batch, Lambda, Retry
@@ -42,6 +42,7 @@ __all__ = [
     "ParamsError",
     "PermanentError",
     "Retry",
+    "RunningStep",
     "S3Upload",
     "Schedule",
     "StepDef",
@@ -54,6 +55,7 @@ __all__ = [
     "cron",
     "map",
     "rate",
+    "running_step",
     "s3_upload",
     "save_artifact",
     "step",

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-__all__ = ["StepContext", "current_step", "save_artifact"]
+__all__ = ["RunningStep", "StepContext", "current_step", "running_step", "save_artifact"]
 
 _NAME = re.compile(r"^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*$")
 
@@ -26,6 +26,17 @@ class _Sink(Protocol):
     def location(self, key: str) -> str: ...
 
 
+@dataclass(frozen=True)
+class RunningStep:
+    """Which run, step and attempt the code is running in (see :func:`running_step`)."""
+
+    workflow: str
+    run: str
+    state: str  # the step's name in the workflow (a step called twice has two)
+    attempt: int  # 0 the first time, 1 on the first retry, ...
+    map_path: str | None = None  # which fan-out item, inside a fan-out
+
+
 @dataclass
 class StepContext:
     """Set by the step runner while a step runs."""
@@ -33,6 +44,7 @@ class StepContext:
     sink: _Sink
     prefix: str  # the attempt's folder in the artifact store
     written: list[str] = field(default_factory=list)
+    step: RunningStep | None = None
 
 
 _CURRENT: ContextVar[StepContext | None] = ContextVar("stepstone_step", default=None)
@@ -40,6 +52,19 @@ _CURRENT: ContextVar[StepContext | None] = ContextVar("stepstone_step", default=
 
 def current_step() -> ContextVar[StepContext | None]:
     return _CURRENT
+
+
+def running_step() -> RunningStep | None:
+    """The run, step and attempt this code runs in, or ``None`` outside a run (the workflow
+    called as plain Python). Useful for idempotency keys and for logs::
+
+        @step(retry=Retry(attempts=3, on=[WarehouseBusy]))
+        def load(batch: Batch) -> Summary:
+            where = running_step()
+            log.info("loading", extra={"run": where and where.run, "attempt": where and where.attempt})
+    """
+    context = _CURRENT.get()
+    return context.step if context is not None else None
 
 
 def save_artifact(name: str, data: bytes | str) -> str:

@@ -111,8 +111,11 @@ def approval_key(workflow: str, run: str, state: str) -> str:
 
 
 def run_id_of(execution: str) -> str:
-    """The run id of an execution ARN: the execution's name (``...:execution:<machine>:<name>``)."""
-    return execution.rsplit(":", 1)[-1]
+    """The run id of an execution ARN: the execution's name (``$$.Execution.Name``), in
+    ``arn:aws:states:<region>:<account>:execution:<machine>:<name>`` and in an Express
+    workflow's ``...:express:<machine>:<name>:<id>``."""
+    parts = execution.split(":")
+    return parts[7] if len(parts) >= 8 and parts[0] == "arn" else parts[-1]
 
 
 def cache_key(workflow: str, step: str, code_hash: str, inputs_hash: str) -> str:

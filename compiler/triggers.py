@@ -41,6 +41,24 @@ class S3Upload:
     def passed_params(self) -> tuple[str, ...]:
         return tuple(p for p in (self.bucket_param, self.key_param) if p)
 
+    def event_pattern(self) -> dict[str, Any]:
+        """The EventBridge pattern of S3's "Object Created" events this trigger matches.
+
+        A match object takes one operator, so prefix *and* suffix become a ``wildcard``
+        (with ``*`` and ``\\`` in them escaped).
+        """
+        def escape(text: str) -> str:
+            return text.replace("\\", "\\\\").replace("*", "\\*")
+
+        detail: dict[str, Any] = {"bucket": {"name": [self.bucket]}}
+        if self.prefix and self.suffix:
+            detail["object"] = {"key": [{"wildcard": f"{escape(self.prefix)}*{escape(self.suffix)}"}]}
+        elif self.prefix:
+            detail["object"] = {"key": [{"prefix": self.prefix}]}
+        elif self.suffix:
+            detail["object"] = {"key": [{"suffix": self.suffix}]}
+        return {"source": ["aws.s3"], "detail-type": ["Object Created"], "detail": detail}
+
 
 @dataclass(frozen=True, slots=True)
 class WorkflowSucceeded:

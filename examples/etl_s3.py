@@ -17,13 +17,14 @@ Run it in-process (no AWS needed):  python -m examples.etl_s3
 
 import csv
 import io
+import os
 from datetime import date
 
 from pydantic import BaseModel, ValidationError
 
 from stepstone import Lambda, PermanentError, Retry, TransientError, s3_upload, step, workflow
 
-# What the sample keys hold when the example runs locally (in production `download` reads S3).
+# What the sample keys hold when the example runs in-process (deployed, `download` reads S3).
 SAMPLE_OBJECTS = {
     ("raw-data", "sales/2024-06-01.csv"): (
         "order_id,day,store,amount_eur\n"
@@ -49,6 +50,10 @@ class EmptyFileError(PermanentError):
 
 class WarehouseBusyError(TransientError):
     """The warehouse is throttling writes; try again shortly."""
+
+
+class StorageBusyError(TransientError):
+    """S3 did not answer, or asked us to slow down; try again shortly."""
 
 
 class RawFile(BaseModel):
@@ -84,11 +89,32 @@ class LoadSummary(BaseModel):
 
 @step(retry=Retry(attempts=3, interval=1, backoff=2.0, jitter=True, on=[TransientError]), timeout=20)
 def download(bucket: str, key: str) -> RawFile:
-    """The object's text (s3.get_object in production)."""
+    """The object's text: from S3 where the step runs as a Lambda function (AWS, LocalStack),
+    from SAMPLE_OBJECTS in-process."""
+    if os.environ.get("AWS_LAMBDA_FUNCTION_NAME"):
+        return RawFile(bucket=bucket, key=key, text=_read_s3(bucket, key))
     text = SAMPLE_OBJECTS.get((bucket, key))
     if text is None:
         raise FileNotFoundError(f"s3://{bucket}/{key} does not exist")
     return RawFile(bucket=bucket, key=key, text=text)
+
+
+def _read_s3(bucket: str, key: str) -> str:
+    import boto3
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        body: bytes = boto3.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read()
+    except ClientError as exc:
+        code = exc.response.get("Error", {}).get("Code", "")
+        if code in ("NoSuchKey", "NoSuchBucket", "404"):
+            raise FileNotFoundError(f"s3://{bucket}/{key} does not exist") from None
+        if code in ("SlowDown", "ServiceUnavailable", "InternalError", "RequestTimeout"):
+            raise StorageBusyError(f"s3://{bucket}/{key}: {code}") from exc
+        raise
+    except BotoCoreError as exc:  # the connection: worth another try
+        raise StorageBusyError(f"s3://{bucket}/{key}: {exc}") from exc
+    return body.decode("utf-8")
 
 
 @step(timeout=20)

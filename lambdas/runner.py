@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from compiler.artifacts import StepContext, current_step
+from compiler.artifacts import RunningStep, StepContext, current_step
 from compiler.failures import PermanentError
 from compiler.protocol import attempt_prefix, cache_key, output_key
 from compiler.steps import StepDef
@@ -224,7 +224,8 @@ def run_step(call: StepCall, store: ArtifactStore, *,
             envelope: dict[str, JSON] = record["envelope"]
             return envelope
         kwargs = _python_arguments(step, resolved)
-        context = StepContext(store, prefix)
+        context = StepContext(store, prefix, step=RunningStep(call.workflow, call.run, call.state, call.attempt,
+                                                              call.map_path))
         token = current_step().set(context)
         try:
             result = invoke(step.fn, kwargs) if invoke is not None else step.fn(**kwargs)

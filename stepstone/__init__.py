@@ -21,6 +21,7 @@ from compiler import (
     cron,
     map,  # noqa: A004 - stepstone.map(step, items) is the fan-out call
     rate,
+    running_step,
     s3_upload,
     save_artifact,
     step,
@@ -43,6 +44,7 @@ __all__ = [
     "cron",
     "map",
     "rate",
+    "running_step",
     "s3_upload",
     "save_artifact",
     "step",

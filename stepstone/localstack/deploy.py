@@ -11,7 +11,8 @@ What goes where (names are stable, so a re-deploy updates in place):
   with Lambda's largest memory and 900-second limit, since LocalStack has no Batch);
   ``stepstone-approval`` records approval requests;
 - state machine ``<workflow>`` (the compiled ASL with Batch steps as Lambda invocations,
-  placeholders replaced by these ARNs), after the workflows it calls;
+  placeholders replaced by these ARNs), after the workflows it calls; an Express workflow
+  logs its execution events to ``/aws/vendedlogs/states/<workflow>`` (it has no history);
 - for each ``s3_upload`` trigger: its bucket (EventBridge on) and an EventBridge rule
   ``stepstone-<workflow>-s3-<n>`` whose target starts the state machine with the object's
   bucket and key and the other parameters' defaults.
@@ -24,9 +25,9 @@ APIs. The least-privilege roles are the CDK app's.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
-import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -41,9 +42,10 @@ from compiler.triggers import S3Upload
 from compiler.workflows import ParamsError, WorkflowDef
 
 from .clients import ACCOUNT, REGION, Clients
+from .harness import this_python
 from .package import code_zip, sha256_b64
 
-__all__ = ["ARTIFACT_BUCKET", "DeployError", "Deployed", "Deployer", "state_machine_arn"]
+__all__ = ["ARTIFACT_BUCKET", "DeployError", "Deployed", "Deployer", "log_group", "state_machine_arn"]
 
 ARTIFACT_BUCKET = "stepstone-artifacts"
 ROLE = "stepstone-localstack"
@@ -62,6 +64,11 @@ class DeployError(Exception):
 
 def state_machine_arn(name: str) -> str:
     return f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:{name}"
+
+
+def log_group(workflow: str) -> str:
+    """Where an Express workflow's execution events go (AWS's conventional prefix for them)."""
+    return f"/aws/vendedlogs/states/{workflow}"
 
 
 @dataclass
@@ -104,7 +111,7 @@ class Deployer:
                  lambda_python: str | None = None) -> None:
         self.aws = clients
         self.progress = progress
-        self.lambda_python = lambda_python or sys.executable
+        self.lambda_python = lambda_python or this_python()
         self._role: str | None = None
         self._buckets: set[str] = set()
         self._zips: dict[Path, bytes] = {}
@@ -223,25 +230,53 @@ class Deployer:
                         batch_as_lambda=batch, rules=rules, changed=changed, children=children,
                         seconds=time.perf_counter() - started)
 
+    def _log_group(self, name: str) -> str:
+        """The log group an Express workflow writes its execution events to (its only history)."""
+        logs = self.aws.logs
+        group = log_group(name)
+        with contextlib.suppress(logs.exceptions.ResourceAlreadyExistsException):
+            logs.create_log_group(logGroupName=group)
+        arn: str = logs.describe_log_groups(logGroupNamePrefix=group)["logGroups"][0]["arn"]
+        return arn
+
     def _state_machine(self, name: str, definition: str, kind: str, ref: str, changed: list[str]) -> str:
         sfn = self.aws.sfn
         arn = state_machine_arn(name)
+        settings: dict[str, Any] = {"definition": definition, "roleArn": self.role()}
+        if kind == "express":  # Express runs have no execution history: their events go to CloudWatch Logs
+            settings["loggingConfiguration"] = {
+                "level": "ALL", "includeExecutionData": True,
+                "destinations": [{"cloudWatchLogsLogGroup": {"logGroupArn": self._log_group(name)}}]}
         try:
             current = sfn.describe_state_machine(stateMachineArn=arn)
         except sfn.exceptions.StateMachineDoesNotExist:
-            sfn.create_state_machine(name=name, definition=definition, roleArn=self.role(), type=kind.upper(),
-                                     tags=[{"key": TAG, "value": ref}])
+            sfn.create_state_machine(name=name, type=kind.upper(), tags=[{"key": TAG, "value": ref}], **settings)
             changed.append(f"state machine {name}")
             return arn
         if current.get("type", "STANDARD") != kind.upper():
             sfn.delete_state_machine(stateMachineArn=arn)
-            sfn.create_state_machine(name=name, definition=definition, roleArn=self.role(), type=kind.upper(),
-                                     tags=[{"key": TAG, "value": ref}])
+            sfn.create_state_machine(name=name, type=kind.upper(), tags=[{"key": TAG, "value": ref}], **settings)
             changed.append(f"state machine {name} (now {kind})")
-        elif json.loads(current["definition"]) != json.loads(definition):
-            sfn.update_state_machine(stateMachineArn=arn, definition=definition, roleArn=self.role())
+        elif json.loads(current["definition"]) != json.loads(definition) or (
+                kind == "express" and current.get("loggingConfiguration", {}).get("level") != "ALL"):
+            sfn.update_state_machine(stateMachineArn=arn, **settings)
             changed.append(f"state machine {name}")
         return arn
+
+    def _check_pattern(self, workflow: str, trigger: S3Upload, pattern: str) -> None:
+        """EventBridge's own matcher must take the pattern, match a key the trigger names and
+        miss one it does not (a rule with a bad pattern is accepted, and then never fires)."""
+        events = self.aws.events
+        inside = f"{trigger.prefix}file{trigger.suffix}"
+        try:
+            hit = events.test_event_pattern(EventPattern=pattern, Event=json.dumps(_sample_event(trigger, inside)))
+            miss = events.test_event_pattern(EventPattern=pattern,
+                                             Event=json.dumps(_sample_event(trigger, f"~{inside}~")))
+        except events.exceptions.InvalidEventPatternException as exc:
+            raise DeployError(f"{workflow}: EventBridge rejects the s3_upload pattern {pattern}: {exc}") from None
+        if not hit["Result"] or (miss["Result"] and (trigger.prefix or trigger.suffix)):
+            raise DeployError(f"{workflow}: the s3_upload pattern {pattern} does not match as it should "
+                              f"({inside!r} matched: {hit['Result']})")
 
     def _triggers(self, definition: WorkflowDef[..., Any], compiled: CompiledWorkflow, arn: str,
                   changed: list[str]) -> tuple[str, ...]:
@@ -252,24 +287,30 @@ class Deployer:
         for index, trigger in enumerate(uploads, start=1):
             self.bucket(trigger.bucket)
             name = f"stepstone-{workflow.name}-s3-{index}"[:64]
-            key_filter: dict[str, Any] = {}
-            if trigger.prefix:
-                key_filter["prefix"] = trigger.prefix
-            if trigger.suffix:
-                key_filter["suffix"] = trigger.suffix
-            detail: dict[str, Any] = {"bucket": {"name": [trigger.bucket]}}
-            if key_filter:
-                detail["object"] = {"key": [key_filter]}
-            pattern = {"source": ["aws.s3"], "detail-type": ["Object Created"], "detail": detail}
-            events.put_rule(Name=name, EventPattern=json.dumps(pattern), State="ENABLED",
+            pattern = json.dumps(trigger.event_pattern())
+            self._check_pattern(workflow.name, trigger, pattern)
+            target = {"Id": "start-run", "Arn": arn, "RoleArn": self.role(),
+                      "InputTransformer": _input_transformer(definition, trigger)}
+            names.append(name)
+            try:
+                same = (json.loads(events.describe_rule(Name=name).get("EventPattern", "{}")) == json.loads(pattern)
+                        and events.list_targets_by_rule(Rule=name).get("Targets") == [target])
+            except events.exceptions.ResourceNotFoundException:
+                same = False
+            if same:
+                continue
+            events.put_rule(Name=name, EventPattern=pattern, State="ENABLED",
                             Description=f"start {workflow.name} when a file lands in s3://{trigger.bucket}/"
                                         f"{trigger.prefix}*{trigger.suffix}")
-            events.put_targets(Rule=name, Targets=[{
-                "Id": "start-run", "Arn": arn, "RoleArn": self.role(),
-                "InputTransformer": _input_transformer(definition, trigger)}])
+            events.put_targets(Rule=name, Targets=[target])
             changed.append(f"rule {name}")
-            names.append(name)
         return tuple(names)
+
+
+def _sample_event(trigger: S3Upload, key: str) -> dict[str, Any]:
+    return {"id": "sample", "version": "0", "account": ACCOUNT, "region": REGION, "time": "2026-01-01T00:00:00Z",
+            "source": "aws.s3", "detail-type": "Object Created", "resources": [f"arn:aws:s3:::{trigger.bucket}"],
+            "detail": {"bucket": {"name": trigger.bucket}, "object": {"key": key}}}
 
 
 def _input_transformer(definition: WorkflowDef[..., Any], trigger: S3Upload) -> dict[str, Any]:

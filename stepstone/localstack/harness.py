@@ -45,6 +45,13 @@ STOP_TIMEOUT = 20.0
 Progress = Callable[[str], None]
 
 
+def this_python() -> str:
+    """The Python running stepstone, by a stable name (``<venv>/bin/python`` whether it was
+    started as python, python3 or python3.11): Lambda functions run with it."""
+    stable = Path(sys.prefix) / "bin" / "python"
+    return str(stable) if stable.exists() else sys.executable
+
+
 class LocalStackError(Exception):
     """LocalStack could not be installed, started or reached; the message says why and what to do."""
 
@@ -261,7 +268,7 @@ class LocalStack:
             "FILESYSTEM_ROOT": str(self.state),
             "LAMBDA_RUNTIME_EXECUTOR": EXECUTOR,
             "LAMBDA_KEEPALIVE_MS": "300000",  # each warm function is a process: let idle ones go
-            "STEPSTONE_LAMBDA_PYTHON": lambda_python or sys.executable,
+            "STEPSTONE_LAMBDA_PYTHON": lambda_python or this_python(),
             "PATH": os.environ.get("PATH", ""),
         })
         progress(f"starting LocalStack on {self.host}")

@@ -107,6 +107,7 @@ class History:
     def describe(self, execution: Mapping[str, JSON]) -> None:
         """The run's own status, times, output and error (DescribeExecution)."""
         record = self.record
+        record.started = _iso(execution.get("startDate")) or record.started
         record.status = STATUS.get(str(execution.get("status")), "running")
         record.finished = _iso(execution.get("stopDate"))
         if execution.get("stopDate"):

@@ -8,14 +8,15 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Iterator
+from datetime import datetime
 from typing import Any
 
-from compiler.protocol import approval_key
+from compiler.protocol import approval_key, run_id_of
 
 from ..local.executor import Event
 from ..local.records import RunRecord
 from .clients import Clients, clients
-from .deploy import ARTIFACT_BUCKET, TAG
+from .deploy import ARTIFACT_BUCKET, TAG, log_group
 from .harness import LocalStack, LocalStackError
 from .history import History
 
@@ -28,6 +29,97 @@ POLL_SECONDS = 0.25
 
 class NoSuchRun(LookupError):
     """No run of that id on LocalStack."""
+
+
+_TERMINAL = {"ExecutionSucceeded": "SUCCEEDED", "ExecutionFailed": "FAILED", "ExecutionTimedOut": "TIMED_OUT",
+             "ExecutionAborted": "ABORTED"}
+
+
+def _details_key(kind: str) -> str:
+    if kind.endswith("StateEntered"):
+        return "stateEnteredEventDetails"
+    if kind.endswith("StateExited"):
+        return "stateExitedEventDetails"
+    return kind[0].lower() + kind[1:] + "EventDetails"
+
+
+def history_event(message: dict[str, JSON]) -> dict[str, JSON]:
+    """A logged execution event (Express workflows, CloudWatch Logs) in GetExecutionHistory's shape."""
+    kind = str(message["type"])
+    return {"id": int(message["id"]), "previousEventId": int(message.get("previous_event_id") or 0), "type": kind,
+            "timestamp": datetime.fromisoformat(str(message["event_timestamp"])),
+            _details_key(kind): message.get("details") or {}}
+
+
+def describe_from_events(arn: str, events: list[dict[str, JSON]]) -> dict[str, JSON]:
+    """What DescribeExecution would say of a run, from its events (Express runs have no DescribeExecution)."""
+    parts = arn.split(":")
+    described: dict[str, JSON] = {"executionArn": arn, "name": run_id_of(arn), "status": "RUNNING",
+                                  "stateMachineArn": ":".join([*parts[:5], "stateMachine", parts[6]])}
+    for event in events:
+        kind = event["type"]
+        details = event.get(_details_key(kind)) or {}
+        if kind == "ExecutionStarted":
+            described.update(startDate=event["timestamp"], input=details.get("input"))
+        elif kind in _TERMINAL:
+            described.update(status=_TERMINAL[kind], stopDate=event["timestamp"], output=details.get("output"),
+                             error=details.get("error"), cause=details.get("cause"))
+    return described
+
+
+class StandardRun:
+    """A Standard workflow's run: DescribeExecution and GetExecutionHistory."""
+
+    def __init__(self, aws: Clients, arn: str) -> None:
+        self.aws, self.arn = aws, arn
+
+    def describe(self) -> dict[str, JSON]:
+        described: dict[str, JSON] = self.aws.sfn.describe_execution(executionArn=self.arn)
+        return described
+
+    def events(self) -> list[dict[str, JSON]]:
+        found: list[dict[str, JSON]] = []
+        token: str | None = None
+        while True:
+            page = self.aws.sfn.get_execution_history(executionArn=self.arn, maxResults=1000,
+                                                      **({"nextToken": token} if token else {}))
+            found.extend(page["events"])
+            token = page.get("nextToken")
+            if not token:
+                return found
+
+
+class ExpressRun:
+    """An Express workflow's run: its events as its state machine logged them to CloudWatch Logs."""
+
+    def __init__(self, aws: Clients, arn: str) -> None:
+        self.aws, self.arn = aws, arn
+        self.group = log_group(arn.split(":")[6])
+
+    def events(self) -> list[dict[str, JSON]]:
+        return express_events(self.aws, self.group).get(self.arn, [])
+
+    def describe(self) -> dict[str, JSON]:
+        return describe_from_events(self.arn, self.events())
+
+
+def express_events(aws: Clients, group: str) -> dict[str, list[dict[str, JSON]]]:
+    """Every logged execution event in ``group``, by execution ARN, in order."""
+    by_run: dict[str, list[dict[str, JSON]]] = {}
+    logs = aws.logs
+    try:
+        for page in logs.get_paginator("filter_log_events").paginate(logGroupName=group):
+            for item in page.get("events", []):
+                try:
+                    message = json.loads(item["message"])
+                    by_run.setdefault(str(message["execution_arn"]), []).append(history_event(message))
+                except (ValueError, KeyError, TypeError):
+                    continue
+    except logs.exceptions.ResourceNotFoundException:
+        return {}
+    for events in by_run.values():
+        events.sort(key=lambda e: e["id"])
+    return by_run
 
 
 class LocalStackTarget:
@@ -49,16 +141,8 @@ class LocalStackTarget:
         except s3.exceptions.NoSuchKey:
             return None
 
-    def events(self, arn: str) -> list[dict[str, JSON]]:
-        found: list[dict[str, JSON]] = []
-        token: str | None = None
-        while True:
-            page = self.aws.sfn.get_execution_history(executionArn=arn, maxResults=1000,
-                                                      **({"nextToken": token} if token else {}))
-            found.extend(page["events"])
-            token = page.get("nextToken")
-            if not token:
-                return found
+    def source(self, arn: str) -> StandardRun | ExpressRun:
+        return ExpressRun(self.aws, arn) if ":express:" in arn else StandardRun(self.aws, arn)
 
     def definition(self, state_machine: str) -> dict[str, JSON]:
         described = self.aws.sfn.describe_state_machine(stateMachineArn=state_machine)
@@ -66,14 +150,14 @@ class LocalStackTarget:
         return definition
 
     def history(self, arn: str) -> History:
-        execution = self.aws.sfn.describe_execution(executionArn=arn)
+        execution = self.source(arn).describe()
         history = History(execution, self.definition(execution["stateMachineArn"]), self.lineage)
         history.record.target = "localstack"
         return history
 
     def record(self, arn: str) -> RunRecord:
         history = self.history(arn)
-        for _ in history.feed(self.events(arn)):
+        for _ in history.feed(self.source(arn).events()):
             pass
         return history.record
 
@@ -89,10 +173,17 @@ class LocalStackTarget:
         return machines
 
     def executions(self, workflow: str | None = None) -> list[dict[str, JSON]]:
-        """Every execution of stepstone's state machines (of ``workflow``), newest first."""
-        found = []
+        """Every run of stepstone's state machines (of ``workflow``), newest first, as
+        ListExecutions lists them (Express runs from their logs)."""
+        found: list[dict[str, JSON]] = []
         for machine in self.state_machines():
             if workflow and machine["name"] != workflow:
+                continue
+            if machine.get("type") == "EXPRESS":
+                for arn, events in express_events(self.aws, log_group(machine["name"])).items():
+                    described = describe_from_events(arn, events)
+                    if "startDate" in described:
+                        found.append(described)
                 continue
             paginator = self.aws.sfn.get_paginator("list_executions")
             for page in paginator.paginate(stateMachineArn=machine["stateMachineArn"]):
@@ -116,16 +207,19 @@ class LocalStackTarget:
         return arn
 
     def follow(self, arn: str, on_event: Callable[[Event], None], answer: Answer | None = None,
-               on_waiting: Callable[[str, str], None] | None = None) -> RunRecord:
+               on_waiting: Callable[[str, str], None] | None = None, timeout: float | None = None) -> RunRecord:
         """Poll the run until it ends, sending each step's changes to ``on_event``. An approval
         gate is put to ``answer``; when it gives no answer, ``on_waiting(state, question)`` is
-        told once and the run waits for ``stepstone approve``."""
+        told once and the run waits for ``stepstone approve``. After ``timeout`` seconds
+        (if given) it gives up with TimeoutError; the run goes on."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        source = self.source(arn)
         history = self.history(arn)
         record = history.record
         asked: set[str] = set()
         on_event(Event("run", record))
         while True:
-            for step, note in history.feed(self.events(arn)):
+            for step, note in history.feed(source.events()):
                 on_event(Event("step", record, step, note))
             for key, question in list(history.waiting.items()):
                 if key in asked:
@@ -141,9 +235,11 @@ class LocalStackTarget:
                     self.approve(record.workflow, record.run_id, step.state, decision, approver="stepstone run")
             if record.status != "running":
                 break
+            if deadline is not None and time.monotonic() > deadline:
+                raise TimeoutError(f"run {record.run_id} still runs after {timeout:.0f} s")
             time.sleep(POLL_SECONDS)
-            history.describe(self.aws.sfn.describe_execution(executionArn=arn))
-        for step, note in history.feed(self.events(arn)):  # what came after the last poll
+            history.describe(source.describe())
+        for step, note in history.feed(source.events()):  # what came after the last poll
             on_event(Event("step", record, step, note))
         on_event(Event("run", record))
         return record
@@ -171,7 +267,7 @@ class LocalStackTarget:
     def pending_approvals(self, arn: str) -> Iterator[tuple[str, str]]:
         """(state, question) of each gate of the run that waits for an answer now."""
         history = self.history(arn)
-        for _ in history.feed(self.events(arn)):
+        for _ in history.feed(self.source(arn).events()):
             pass
         for key, question in history.waiting.items():
             yield history.record.steps[key].state, question

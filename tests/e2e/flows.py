@@ -1,0 +1,53 @@
+"""Workflows for the LocalStack tests: faults that cross process boundaries, a wide fan-out.
+
+On LocalStack each attempt of a step may run in another process, so a fault is decided
+from the attempt number (``running_step().attempt``), not from memory.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import BaseModel, Field
+
+import stepstone
+from stepstone import Retry, TransientError, running_step, step, workflow
+
+class Flaky(TransientError):
+    """Fails the first ``fails`` attempts on purpose."""
+
+
+class Attempted(BaseModel):
+    attempt: int
+    value: int
+
+
+@step(retry=Retry(attempts=3, interval=1, backoff=2.0, on=[Flaky]))
+def flaky(value: int, fails: int) -> Attempted:
+    where = running_step()
+    attempt = where.attempt if where else 0
+    if attempt < fails:
+        raise Flaky(f"attempt {attempt} fails on purpose ({fails} planned)")
+    return Attempted(attempt=attempt, value=value * 10)
+
+
+@workflow
+def retried(value: int = 4, fails: int = 2) -> int:
+    result = flaky(value, fails)
+    return result.value
+
+
+@step
+def square(x: int) -> int:
+    return x * x
+
+
+@step
+def add_up(squares: list[int]) -> int:
+    return sum(squares)
+
+
+@workflow
+def wide_fan_out(items: Annotated[list[int], Field(max_length=100)] = list(range(60))) -> int:  # noqa: B008
+    squares = stepstone.map(square, items, max_concurrency=5)
+    return add_up(squares)
