@@ -9,6 +9,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import click
@@ -145,6 +146,31 @@ def status(as_json: bool) -> None:
 
 
 @localstack.command()
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("destination", metavar="s3://BUCKET/KEY")
+def upload(file: Path, destination: str) -> None:
+    """Put a file into a LocalStack bucket (made if missing), as data arriving would:
+    a workflow whose s3_upload trigger matches the key starts a run.
+
+    \b
+    Example:
+      stepstone localstack upload sales.csv s3://raw-data/sales/2024-06-02.csv
+      stepstone runs --target localstack
+    """
+    from ..localstack.deploy import Deployer
+
+    bucket, _, key = destination.removeprefix("s3://").partition("/")
+    if not destination.startswith("s3://") or not bucket or not key or key.endswith("/"):
+        fail(f"{destination!r} is not s3://BUCKET/KEY", hint="write the whole key: s3://raw-data/sales/day.csv")
+    target = _target()
+    with _aws_errors():
+        Deployer(target.aws).bucket(bucket)
+        target.aws.s3.put_object(Bucket=bucket, Key=key, Body=file.read_bytes())
+    out.print(f"uploaded {escape(str(file))} to s3://{escape(bucket)}/{escape(key)} "
+              f"({file.stat().st_size:,} bytes); runs it started: stepstone runs --target localstack")
+
+
+@localstack.command()
 @click.option("-n", "--lines", default=40, show_default=True, help="How many lines from the end.")
 def logs(lines: int) -> None:
     """The end of LocalStack's own log (step logs: CloudWatch Logs, /aws/lambda/<function>)."""
@@ -228,12 +254,13 @@ def runs_on_localstack(workflow: str | None, status: str | None, limit: int, as_
     if not rows:
         out.print(f"no runs{' of ' + escape(workflow) if workflow else ''} on LocalStack")
         return
-    table = Table(box=None, pad_edge=False, header_style="bold")
+    # one space between columns: a run an S3 upload started is named by its event's UUID (36 characters)
+    table = Table(box=None, pad_edge=False, header_style="bold", padding=(0, 1, 0, 0))
     for column in ("run", "workflow", "status", "started", "time"):
         table.add_column(column, no_wrap=True)
     for row in rows:
         table.add_row(row["run"], row["workflow"], Text(row["status"], style=STYLES.get(row["status"], "")),
-                      row["started"][:19].replace("T", " "), _duration(row["duration_ms"]))
+                      row["started"][5:16].replace("T", " "), _duration(row["duration_ms"]))
     out.print(table)
 
 

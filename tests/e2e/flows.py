@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field
 import stepstone
 from stepstone import Retry, TransientError, running_step, step, workflow
 
+
 class Flaky(TransientError):
     """Fails the first ``fails`` attempts on purpose."""
 
@@ -48,6 +49,6 @@ def add_up(squares: list[int]) -> int:
 
 
 @workflow
-def wide_fan_out(items: Annotated[list[int], Field(max_length=100)] = list(range(60))) -> int:  # noqa: B008
+def wide_fan_out(items: Annotated[list[int], Field(max_length=100)] = list(range(60))) -> int:  # noqa: B006 (a run gets a validated copy)
     squares = stepstone.map(square, items, max_concurrency=5)
     return add_up(squares)

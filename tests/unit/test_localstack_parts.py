@@ -1,0 +1,177 @@
+"""The LocalStack target's parts that need no LocalStack: reading runs back from their
+events, the trigger rule's pattern and input, the function code, the harness's choices,
+and the command line when LocalStack is not there."""
+
+from __future__ import annotations
+
+import io
+import json
+import sys
+import zipfile
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from compiler.protocol import run_id_of
+from compiler.triggers import s3_upload
+from examples.etl_s3 import etl_s3
+from examples.ml_training import ml_training
+from stepstone.cli import main
+from stepstone.localstack.deploy import _input_transformer
+from stepstone.localstack.harness import FALLBACK, LocalStack, LocalStackError, choose_install
+from stepstone.localstack.history import History, record_from_history
+from stepstone.localstack.package import code_zip, sha256_b64
+from stepstone.localstack.target import describe_from_events, history_event
+
+T0 = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
+ARN = "arn:aws:states:us-east-1:000000000000:execution:flow:run-1"
+DEFINITION = {"StartAt": "flaky", "States": {
+    "flaky": {"Type": "Task", "Retry": [{"ErrorEquals": ["Lambda.ServiceException"], "MaxAttempts": 3},
+                                        {"ErrorEquals": ["Flaky"], "MaxAttempts": 1}], "End": True}}}
+
+
+def event(number: int, previous: int, kind: str, **details: Any) -> dict[str, Any]:
+    key = "stateEnteredEventDetails" if kind.endswith("StateEntered") else kind[0].lower() + kind[1:] + "EventDetails"
+    return {"id": number, "previousEventId": previous, "type": kind, "timestamp": T0 + timedelta(seconds=number),
+            **({key: details} if details else {})}
+
+
+def scheduled(number: int, previous: int, state: str, attempt: int, **payload: Any) -> dict[str, Any]:
+    parameters = {"FunctionName": "fn", "Payload": {"state": state, "step": f"flows:{state}", "attempt": attempt,
+                                                    **payload}}
+    return event(number, previous, "TaskScheduled", resourceType="lambda", parameters=json.dumps(parameters))
+
+
+def failed(number: int, previous: int, error: str) -> dict[str, Any]:
+    cause = {"errorType": error, "errorMessage": "try again", "stackTrace": ['  File "flows.py", line 3\n']}
+    return event(number, previous, "TaskFailed", error=error, cause=json.dumps(cause))
+
+
+EXECUTION = {"executionArn": ARN, "stateMachineArn": "arn:aws:states:us-east-1:000000000000:stateMachine:flow",
+             "name": "run-1", "status": "RUNNING", "startDate": T0, "input": json.dumps({"n": 1})}
+
+
+def test_a_retried_step_is_retrying_between_attempts_then_succeeds() -> None:
+    history = History(EXECUTION, DEFINITION)
+    changes = [(step.key, step.status) for step, _ in history.feed([
+        event(1, 0, "ExecutionStarted"), event(2, 0, "TaskStateEntered", name="flaky", input="{}"),
+        scheduled(3, 2, "flaky", 0), event(4, 3, "TaskStarted"), failed(5, 4, "Flaky")])]
+    assert changes == [("flaky", "running"), ("flaky", "retrying")]
+    output = {"StatusCode": 200, "Payload": {"fields": {}, "ref": None, "value": 3}}
+    list(history.feed([scheduled(6, 5, "flaky", 1), event(7, 6, "TaskStarted"),
+                       event(8, 7, "TaskSucceeded", output=json.dumps(output))]))
+    step = history.record.steps["flaky"]
+    assert (step.status, step.attempts, step.envelope["value"], step.error) == ("succeeded", 2, 3, None)
+    assert step.duration_ms == 2000.0, "the two attempts' time, not the wait between them"
+
+
+def test_a_failure_beyond_the_retry_policy_fails_the_step_and_names_it() -> None:
+    events = [event(2, 0, "TaskStateEntered", name="flaky", input="{}"), scheduled(3, 2, "flaky", 0),
+              failed(4, 3, "Flaky"), scheduled(5, 4, "flaky", 1), failed(6, 5, "Flaky")]
+    finished = {**EXECUTION, "status": "FAILED", "stopDate": T0 + timedelta(seconds=7), "error": "Flaky",
+                "cause": json.dumps({"errorMessage": "try again"})}
+    record = record_from_history(finished, events, DEFINITION)
+    step = record.steps["flaky"]
+    assert (step.status, step.attempts, step.error, step.cause) == ("failed", 2, "Flaky", "try again")
+    assert step.traceback and "flows.py" in step.traceback
+    assert (record.status, record.failed_state, record.error, record.cause) == ("failed", "flaky", "Flaky",
+                                                                              "try again")
+
+
+def test_fan_out_items_are_told_apart_by_their_map_path() -> None:
+    events = [event(2, 0, "MapIterationStarted"), event(3, 2, "TaskStateEntered", name="square",
+                                                       input=json.dumps({"map_path": "m/0"})),
+              event(4, 0, "TaskStateEntered", name="square", input=json.dumps({"map_path": "m/1"})),
+              scheduled(5, 3, "square", 0, map_path="m/0"), scheduled(6, 4, "square", 0, map_path="m/1"),
+              event(7, 6, "TaskSucceeded", output=json.dumps({"Payload": {"value": 1}}))]
+    record = record_from_history(EXECUTION, events, DEFINITION)
+    assert {k: s.status for k, s in record.steps.items()} == {"m/0/square": "running", "m/1/square": "succeeded"}
+
+
+def test_an_approval_gate_waits_with_its_question_until_answered() -> None:
+    history = History(EXECUTION, DEFINITION)
+    gate = event(3, 2, "TaskScheduled", parameters=json.dumps({"Payload": {"token": "t", "message": "ship?",
+                                                                             "state": "gate"}}))
+    list(history.feed([event(2, 0, "TaskStateEntered", name="gate", input="{}"), gate, event(4, 3, "TaskStarted"),
+                       event(5, 4, "TaskSubmitted")]))
+    assert history.waiting == {"gate": "ship?"}
+    notes = [note for _, note in history.feed([event(6, 5, "TaskSucceeded", output=json.dumps(
+        {"approved": False, "approver": "ana", "comment": ""}))])]
+    assert notes == ["rejected"] and history.waiting == {}
+
+
+def test_an_express_runs_logged_events_read_like_a_history() -> None:
+    arn = "arn:aws:states:us-east-1:000000000000:express:etl:run-9:6f1c"
+    logged = [{"id": "1", "previous_event_id": "0", "type": "ExecutionStarted", "execution_arn": arn,
+               "event_timestamp": "2026-11-22T12:00:00+00:00", "details": {"input": '{"key": "a.csv"}'}},
+              {"id": "2", "previous_event_id": "1", "type": "ExecutionSucceeded", "execution_arn": arn,
+               "event_timestamp": "2026-11-22T12:00:02+00:00", "details": {"output": '{"value": "ok"}'}}]
+    events = [history_event(m) for m in logged]
+    described = describe_from_events(arn, events)
+    assert (described["name"], described["status"], described["input"]) == ("run-9", "SUCCEEDED", '{"key": "a.csv"}')
+    assert described["stateMachineArn"].endswith(":stateMachine:etl")
+    assert record_from_history(described, events).duration_ms == 2000.0
+    assert run_id_of(arn) == "run-9" and run_id_of(ARN) == "run-1"
+
+
+def test_the_s3_trigger_pattern_uses_one_operator_per_match() -> None:
+    both = s3_upload("raw-data", "sales/", ".csv").event_pattern()
+    assert both["detail"]["object"]["key"] == [{"wildcard": "sales/*.csv"}]
+    assert s3_upload("raw-data", "in/").event_pattern()["detail"]["object"]["key"] == [{"prefix": "in/"}]
+    assert s3_upload("raw-data", "a*b/", ".csv").event_pattern()["detail"]["object"]["key"] == [
+        {"wildcard": "a\\*b/*.csv"}]
+    assert "object" not in s3_upload("raw-data").event_pattern()["detail"]
+
+
+def test_the_trigger_gives_a_run_every_parameter() -> None:
+    transformer = _input_transformer(ml_training, ml_training.options.triggers[0])  # type: ignore[arg-type]
+    assert transformer["InputPathsMap"] == {"id": "$.id", "bucket": "$.detail.bucket.name",
+                                            "key": "$.detail.object.key"}
+    filled = transformer["InputTemplate"].replace("<bucket>", '"raw-data"').replace(
+        "<key>", '"incoming/x.csv"').replace("<id>", '"e-1"')
+    document = json.loads(filled)
+    assert document.pop("id") == "e-1"
+    assert ml_training.validate_params(document) == document, "defaults filled in: a valid run input"
+    assert (document["bucket"], document["key"], document["min_auc"]) == ("raw-data", "incoming/x.csv", 0.75)
+
+
+def test_the_function_code_holds_the_runner_and_the_workflows_package(tmp_path: Path) -> None:
+    archive = code_zip(Path("examples/etl_s3.py"))
+    names = set(zipfile.ZipFile(io.BytesIO(archive)).namelist())
+    assert {"lambdas/step_runner.py", "lambdas/approval.py", "compiler/protocol.py", "stepstone/__init__.py",
+            "examples/etl_s3.py", "examples/_ml.py"} <= names
+    assert not any("plugin/" in n or "__pycache__" in n for n in names)
+    assert sha256_b64(code_zip(Path("examples/etl_s3.py"))) == sha256_b64(archive), "the same bytes every time"
+    assert etl_s3.name == "etl_s3"
+
+
+def test_a_python_older_than_the_newest_localstack_needs_gets_the_fallback(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("STEPSTONE_LOCALSTACK_PYTHON", sys.executable)
+    install = choose_install()
+    expected = FALLBACK[0] if sys.version_info[:2] < (3, 13) else "2026.3.0"
+    assert install.localstack == expected and install.python == sys.executable
+    monkeypatch.setenv("STEPSTONE_LOCALSTACK_PYTHON", "/no/such/python")
+    with pytest.raises(LocalStackError, match="does not run"):
+        choose_install()
+
+
+def test_without_localstack_the_commands_say_how_to_start_it(monkeypatch: pytest.MonkeyPatch,
+                                                             tmp_path: Path) -> None:
+    monkeypatch.setenv("STEPSTONE_LOCALSTACK_HOST", "127.0.0.1:9")  # nothing listens there
+    monkeypatch.setenv("STEPSTONE_LOCALSTACK_HOME", str(tmp_path))
+    cli = CliRunner()
+    for args in (["runs", "--target", "localstack"], ["show", "x", "--target", "localstack"], ["approve", "x"],
+                 ["run", "examples/ml_training.py", "--target", "localstack"]):
+        result = cli.invoke(main, args)
+        assert result.exit_code == 2, (args, result.output)
+        assert "LocalStack is not running on 127.0.0.1:9" in result.output
+        assert "stepstone localstack up" in result.output and "Traceback" not in result.output
+    status = cli.invoke(main, ["localstack", "status"])
+    assert status.exit_code == 1 and "not running" in status.output
+    assert cli.invoke(main, ["localstack", "down"]).output.strip() == "LocalStack is not running"
+    resume = cli.invoke(main, ["run", "examples/ml_training.py", "--target", "localstack", "--resume", "r"])
+    assert resume.exit_code == 2 and "--resume is for the local target" in resume.output
+    assert not LocalStack(tmp_path).status().running
