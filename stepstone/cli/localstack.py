@@ -42,6 +42,16 @@ def _aws_errors() -> Iterator[None]:
         fail(f"LocalStack: {exc}", hint=f"is LocalStack running? `stepstone localstack status`; else {UP_HINT}")
 
 
+@contextmanager
+def _progress(first: str) -> Iterator[Any]:
+    """A spinner with the current step on a terminal; elsewhere (CI, pipes) a line per step taken."""
+    if err.is_terminal:
+        with err.status(escape(first)) as status:
+            yield lambda line: status.update(escape(line))
+        return
+    yield lambda line: err.print(f"[dim]{escape(line)}[/dim]")
+
+
 def _target() -> Any:
     from ..localstack.target import LocalStackTarget
 
@@ -84,8 +94,8 @@ def up() -> None:
         return
     clock = time.perf_counter()
     try:
-        with err.status("starting LocalStack") as status:
-            now = harness.start(progress=lambda line: status.update(escape(line)))
+        with _progress("starting LocalStack") as progress:
+            now = harness.start(progress=progress)
     except LocalStackError as exc:
         fail(str(exc), hint="see `stepstone localstack status`; the log is in " + str(harness.log))
     problem = harness.executor_problem()
@@ -105,7 +115,7 @@ def down() -> None:
 
     harness = LocalStack()
     clock = time.perf_counter()
-    with err.status("stopping LocalStack"):
+    with _progress("stopping LocalStack (and its function processes)"):
         stopped = harness.stop()
     if stopped:
         out.print(f"LocalStack stopped ({time.perf_counter() - clock:.1f} s)")
@@ -189,8 +199,8 @@ def run_on_localstack(spec: str, definition: Any, params: dict[str, Any], approv
 
     target = _target()
     try:
-        with _aws_errors(), err.status("deploying to LocalStack") as status:
-            deployed = Deployer(target.aws, progress=lambda line: status.update(escape(line))).deploy(definition)
+        with _aws_errors(), _progress("deploying to LocalStack") as progress:
+            deployed = Deployer(target.aws, progress=progress).deploy(definition)
     except DeployError as exc:
         fail(str(exc))
     changed = [*(c for child in deployed.children for c in child.changed), *deployed.changed]

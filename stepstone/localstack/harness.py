@@ -4,9 +4,12 @@ LocalStack gets its own virtual environment (it needs a newer Python than stepst
 pins its own boto3), found and made at run time:
 
 - ``localstack-core[runtime]==2026.3.0`` on a Python 3.13 (``$STEPSTONE_LOCALSTACK_PYTHON``,
-  else the newest 3.13 that pyenv or ``PATH`` has), installed with the constraints file
-  beside this module (a freeze of an environment known to work);
-- otherwise ``localstack-core[runtime]==4.9.2`` on the Python running stepstone.
+  else the newest 3.13 that pyenv or ``PATH`` has);
+- otherwise ``localstack-core[runtime]==4.9.2`` on the Python running stepstone (3.11 or
+  3.12; the releases between need 3.13 for Step Functions to work);
+
+each installed with the constraints file beside this module: a freeze of an environment
+measured to work on this kind of machine.
 
 Into it goes the plugin in ``plugin/`` that runs Lambda functions as host processes under
 the Python running stepstone (so step code finds the project's packages). LocalStack binds
@@ -41,7 +44,7 @@ EXECUTOR = "stepstone"  # the plugin's entry point name (plugin/pyproject.toml)
 HERE = Path(__file__).resolve().parent
 PLUGIN = HERE / "plugin"
 START_TIMEOUT = 90.0
-STOP_TIMEOUT = 20.0
+STOP_TIMEOUT = 10.0  # then SIGKILL: its state is in memory anyway, and function processes end with it
 Progress = Callable[[str], None]
 
 
@@ -71,8 +74,10 @@ class Install:
         return [f"localstack-core[runtime]=={self.localstack}", *self.pins]
 
 
+# (localstack-core, the Python it needs, pins beyond its own requirements): 2026.3.0 imports
+# warnings.deprecated (3.13); 4.10-4.13 break Step Functions on 3.12; 4.9.2 runs on 3.11 and 3.12
 NEWEST = ("2026.3.0", (3, 13), ("cbor2<6", "pyopenssl<26", "cryptography<47", "service-identity"))
-FALLBACK = ("4.9.2", (3, 11), ())
+FALLBACK = ("4.9.2", (3, 11), ("cbor2<6",))
 
 
 def _python_version(python: str) -> tuple[int, ...] | None:
@@ -119,8 +124,16 @@ def choose_install() -> Install:
         if found[:2] >= minimum:
             return Install(python, ".".join(map(str, found)), version, HERE / f"constraints-{version}.txt", pins)
         if explicit:
-            return Install(python, ".".join(map(str, found)), FALLBACK[0], None, FALLBACK[2])
-    return Install(sys.executable, ".".join(map(str, sys.version_info[:3])), FALLBACK[0], None, FALLBACK[2])
+            return _fallback(python, found)
+    return _fallback(sys.executable, tuple(sys.version_info[:3]))
+
+
+def _fallback(python: str, version: tuple[int, ...]) -> Install:
+    if version[:2] < FALLBACK[1]:
+        raise LocalStackError(f"{python} is Python {'.'.join(map(str, version))}; LocalStack needs 3.11 or newer "
+                              "(3.13 for the newest)")
+    return Install(python, ".".join(map(str, version)), FALLBACK[0], HERE / f"constraints-{FALLBACK[0]}.txt",
+                   FALLBACK[2])
 
 
 def _plugin_hash() -> str:
@@ -199,7 +212,7 @@ class LocalStack:
         build = self.home / "plugin-build"
         shutil.rmtree(build, ignore_errors=True)
         shutil.copytree(PLUGIN, build, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info", "build"))
-        self._check(subprocess.run([*pip, "--no-build-isolation", "--force-reinstall", "--no-deps", str(build)],
+        self._check(subprocess.run([*pip, "--force-reinstall", "--no-deps", str(build)],
                                    capture_output=True, text=True, cwd=self.home), "installing the plugin")
         shutil.rmtree(build, ignore_errors=True)
         self.marker.write_text(json.dumps(wanted, indent=2))
@@ -259,7 +272,14 @@ class LocalStack:
         self.home.mkdir(parents=True, exist_ok=True)
         self.state.mkdir(parents=True, exist_ok=True)
         env = {k: v for k, v in os.environ.items() if not k.startswith(("VIRTUAL_ENV", "PYTHON"))}
+        tmp = self.home / "tmp"  # LocalStack unzips function code under $TMPDIR/lambda; functions get it as /tmp
+        cache = self.home / "cache"  # plux caches its entry-point index under $XDG_CACHE_HOME/plux
+        for folder in (tmp, cache):
+            shutil.rmtree(folder, ignore_errors=True)
+            folder.mkdir(parents=True)
         env.update({
+            "TMPDIR": str(tmp),
+            "XDG_CACHE_HOME": str(cache),
             "GATEWAY_LISTEN": self.host,
             "GATEWAY_SERVER": "hypercorn",  # the default server ignores the host and binds 0.0.0.0
             "DNS_ADDRESS": "0",
@@ -311,6 +331,7 @@ class LocalStack:
             time.sleep(0.2)
         _reap(pid)
         self.pid_file.unlink(missing_ok=True)
+        shutil.rmtree(self.home / "tmp", ignore_errors=True)  # unzipped code, function temp folders
         return True
 
     def log_tail(self, lines: int = 15) -> str:

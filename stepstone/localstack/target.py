@@ -77,6 +77,11 @@ class StandardRun:
         described: dict[str, JSON] = self.aws.sfn.describe_execution(executionArn=self.arn)
         return described
 
+    def poll(self) -> tuple[dict[str, JSON], list[dict[str, JSON]]]:
+        """The run as described now, and its events so far (described first: no event is missed)."""
+        described = self.describe()
+        return described, self.events()
+
     def events(self) -> list[dict[str, JSON]]:
         found: list[dict[str, JSON]] = []
         token: str | None = None
@@ -101,6 +106,10 @@ class ExpressRun:
 
     def describe(self) -> dict[str, JSON]:
         return describe_from_events(self.arn, self.events())
+
+    def poll(self) -> tuple[dict[str, JSON], list[dict[str, JSON]]]:
+        events = self.events()  # one read of the log group for both
+        return describe_from_events(self.arn, events), events
 
 
 def express_events(aws: Clients, group: str) -> dict[str, list[dict[str, JSON]]]:
@@ -219,7 +228,9 @@ class LocalStackTarget:
         asked: set[str] = set()
         on_event(Event("run", record))
         while True:
-            for step, note in history.feed(source.events()):
+            described, events = source.poll()
+            history.describe(described)
+            for step, note in history.feed(events):
                 on_event(Event("step", record, step, note))
             for key, question in list(history.waiting.items()):
                 if key in asked:
@@ -238,9 +249,6 @@ class LocalStackTarget:
             if deadline is not None and time.monotonic() > deadline:
                 raise TimeoutError(f"run {record.run_id} still runs after {timeout:.0f} s")
             time.sleep(POLL_SECONDS)
-            history.describe(source.describe())
-        for step, note in history.feed(source.events()):  # what came after the last poll
-            on_event(Event("step", record, step, note))
         on_event(Event("run", record))
         return record
 

@@ -6,7 +6,7 @@ the semantics Step Functions relies on: the event in, the result (or an error na
 the exception class, so Retry/Catch match it) out, the function timeout enforced, the logs
 captured into CloudWatch Logs.
 
-How it plugs in (localstack-core 2026.3.0):
+How it plugs in (localstack-core 2026.3.0; 4.9.2 has the same interface and contract):
 
 * ``ExecutionEnvironment`` (lambda_/invocation/execution_environment.py) creates one
   executor per execution environment: ``executor_cls(id, function_version)``.
@@ -274,7 +274,7 @@ class HostRuntimeExecutor(RuntimeExecutor):  # type: ignore[misc]  # LocalStack 
             layer.code and layer.code.is_hot_reloading() for layer in cfg.layers or []
         ):
             self._watch = [code_dir, *extra_path]
-        self._workdir = Path(tempfile.mkdtemp(prefix=f"hostexec-{self.id[:8]}-"))
+        self._workdir = Path(tempfile.mkdtemp(prefix=f"stepstone-fn-{self.id[:8]}-"))
         self._env = self._worker_env(env_vars, runtime, code_dir, extra_path)
         self._spawn()
 
