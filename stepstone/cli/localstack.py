@@ -306,7 +306,7 @@ def approve(run_id: str, step: str | None, reject: bool, comment: str) -> None:
 
     \b
     Examples:
-      stepstone approve 20261122-171512-3f9a approve_release
+      stepstone approve 20261122-171512-3f9a approve_decision
       stepstone approve 20261122-171512-3f9a --reject -m "AUC too close to the line"
     """
     from ..localstack.target import NoSuchRun

@@ -114,7 +114,7 @@ class Deployer:
         self.lambda_python = lambda_python or this_python()
         self._role: str | None = None
         self._buckets: set[str] = set()
-        self._zips: dict[Path, bytes] = {}
+        self._zips: dict[Path | None, bytes] = {}
 
     # --- shared resources ---------------------------------------------------------------
 
@@ -184,6 +184,11 @@ class Deployer:
             changed.append(f"settings of {name}")
         return str(current["FunctionArn"])
 
+    def _code(self, file: Path | None) -> bytes:
+        if file not in self._zips:
+            self._zips[file] = code_zip(file)
+        return self._zips[file]
+
     # --- one workflow -------------------------------------------------------------------
 
     def deploy(self, definition: WorkflowDef[..., Any], *, with_children: bool = True) -> Deployed:
@@ -198,10 +203,7 @@ class Deployer:
         self.progress(f"deploying {workflow.name} to LocalStack")
         self.bucket()
         changed: list[str] = []
-        file = Path(definition.location.file)
-        if file not in self._zips:
-            self._zips[file] = code_zip(file)
-        code = self._zips[file]
+        code = self._code(Path(definition.location.file))
         resources: dict[str, str] = {}
         functions: dict[str, str] = {}
         arns: dict[str, str] = {}
@@ -215,8 +217,8 @@ class Deployer:
         text = compiled.asl_json
         placeholders = set(_PLACEHOLDER.findall(text))
         if "ApprovalFunction" in placeholders:
-            resources["ApprovalFunction"] = self._function(APPROVAL_FUNCTION, code, "lambdas.approval.handler", 256,
-                                                           30, changed)
+            resources["ApprovalFunction"] = self._function(APPROVAL_FUNCTION, self._code(None),
+                                                           "lambdas.approval.handler", 256, 30, changed)
         for called in workflow.calls:
             resources[f"Workflow_{called}"] = state_machine_arn(called)
         missing = sorted(placeholders - set(resources))

@@ -32,7 +32,7 @@ def _package_files(folder: Path) -> Iterator[Path]:
         yield path
 
 
-def _sources(workflow_file: Path) -> Iterator[tuple[str, Path]]:
+def _sources(workflow_file: Path | None) -> Iterator[tuple[str, Path]]:
     """(name in the zip, file) for everything the functions import from this project."""
     import compiler
 
@@ -40,6 +40,8 @@ def _sources(workflow_file: Path) -> Iterator[tuple[str, Path]]:
     for package in RUNTIME_PACKAGES:
         for path in _package_files(site / package):
             yield path.relative_to(site).as_posix(), path
+    if workflow_file is None:
+        return
     module, root = module_name_for(workflow_file)
     top = module.split(".")[0]
     if "." in module:  # a package: all of it
@@ -56,12 +58,13 @@ def _sources(workflow_file: Path) -> Iterator[tuple[str, Path]]:
             yield path.relative_to(root).as_posix(), path
 
 
-def code_zip(workflow_file: Path) -> bytes:
-    """The function code for the workflow in ``workflow_file`` (see the module docstring)."""
+def code_zip(workflow_file: Path | None) -> bytes:
+    """The function code for the workflow in ``workflow_file`` (see the module docstring);
+    ``None``: stepstone's own packages only (the approval function's code)."""
     buffer = io.BytesIO()
     seen: set[str] = set()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name, path in sorted(_sources(workflow_file.resolve())):
+        for name, path in sorted(_sources(workflow_file.resolve() if workflow_file else None)):
             if name in seen:
                 continue
             seen.add(name)
