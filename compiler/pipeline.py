@@ -20,6 +20,8 @@ __all__ = ["DEFINITION_LIMIT", "CompiledWorkflow", "Resources", "check", "compil
            "to_json"]
 
 DEFINITION_LIMIT = 1024 * 1024
+LAMBDA_MAX_MEMORY = 10_240
+LAMBDA_MAX_TIMEOUT = 900
 
 
 def to_json(definition: Any) -> str:
@@ -39,6 +41,15 @@ class StepFunction:
     gpus: int = 0
     vcpus: int = 0
     image: str | None = None
+
+    @property
+    def as_lambda(self) -> tuple[int, int]:
+        """(memory MB, timeout s) of the Lambda function that runs this step; for a Batch step
+        run as Lambda (where there is no Batch), as large and as long as Lambda allows."""
+        if self.compute == "batch":
+            return min(max(self.memory, 128), LAMBDA_MAX_MEMORY), min(self.timeout or LAMBDA_MAX_TIMEOUT,
+                                                                      LAMBDA_MAX_TIMEOUT)
+        return self.memory, self.timeout or LAMBDA_MAX_TIMEOUT
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ checks that the parameters a trigger passes exist on the workflow it starts.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -58,6 +59,33 @@ class S3Upload:
         elif self.suffix:
             detail["object"] = {"key": [{"suffix": self.suffix}]}
         return {"source": ["aws.s3"], "detail-type": ["Object Created"], "detail": detail}
+
+    def input_transformer(self, definition: WorkflowDef[..., Any], *, event_id: bool = False) -> dict[str, Any]:
+        """The EventBridge InputTransformer that makes a run's input from the event: the
+        object's bucket and key, the fixed ``params``, and every other parameter's default (a
+        state machine reads its parameters from its input; it knows no defaults). The
+        ``trigger-params`` check has made sure these validate.
+
+        ``event_id`` adds the event's id as ``id``: LocalStack names the execution after it
+        and fails to start one without it.
+        """
+        passed = {name: "x" for name in self.passed_params}
+        document = definition.validate_params({**self.params, **passed})
+        paths: dict[str, str] = {}
+        marks: dict[str, str] = {}
+        if self.bucket_param:
+            paths["bucket"], marks["bucket"] = "$.detail.bucket.name", "\x00bucket\x00"
+            document[self.bucket_param] = marks["bucket"]
+        if self.key_param:
+            paths["key"], marks["key"] = "$.detail.object.key", "\x00key\x00"
+            document[self.key_param] = marks["key"]
+        if event_id:
+            paths["id"], marks["id"] = "$.id", "\x00id\x00"
+            document["id"] = marks["id"]
+        template = json.dumps(document, sort_keys=True)
+        for name, mark in marks.items():  # EventBridge puts the values in, as JSON strings
+            template = template.replace(json.dumps(mark), f"<{name}>")
+        return {"InputPathsMap": paths, "InputTemplate": template}
 
 
 @dataclass(frozen=True, slots=True)

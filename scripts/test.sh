@@ -10,7 +10,7 @@ scripts/bootstrap.sh
 echo "==> ruff"
 .venv/bin/ruff check .
 echo "==> mypy"
-.venv/bin/mypy compiler lambdas stepstone examples
+.venv/bin/mypy compiler lambdas stepstone examples cdk
 
 echo "==> LocalStack"
 if .venv/bin/stepstone localstack status >/dev/null 2>&1; then

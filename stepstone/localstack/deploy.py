@@ -35,11 +35,9 @@ from pathlib import Path
 from typing import Any
 
 from compiler import compile_workflow
-from compiler.ir import StepInfo
-from compiler.options import Batch
 from compiler.pipeline import CompiledWorkflow, nested_workflows
 from compiler.triggers import S3Upload
-from compiler.workflows import ParamsError, WorkflowDef
+from compiler.workflows import WorkflowDef
 
 from .clients import ACCOUNT, REGION, Clients
 from .harness import this_python
@@ -51,8 +49,6 @@ ARTIFACT_BUCKET = "stepstone-artifacts"
 ROLE = "stepstone-localstack"
 APPROVAL_FUNCTION = "stepstone-approval"
 RUNTIME = "python3.12"
-LAMBDA_MAX_MEMORY = 10_240
-LAMBDA_MAX_TIMEOUT = 900
 TAG = "stepstone:workflow"
 _PLACEHOLDER = re.compile(r"\$\{([A-Za-z0-9_-]+)\}")
 Progress = Callable[[str], None]
@@ -84,18 +80,6 @@ class Deployed:
     changed: list[str] = field(default_factory=list)  # what was created or updated
     children: list[Deployed] = field(default_factory=list)
     seconds: float = 0.0
-
-
-def _function_settings(step: StepInfo) -> tuple[int, int]:
-    """(memory MB, timeout s) of the function that runs ``step``."""
-    compute = step.compute
-    if isinstance(compute, Batch):  # as large and long as Lambda allows
-        timeout = min(step.timeout or LAMBDA_MAX_TIMEOUT, LAMBDA_MAX_TIMEOUT)
-        return min(max(compute.memory, 128), LAMBDA_MAX_MEMORY), timeout
-    timeout = compute.timeout_seconds
-    if step.timeout:
-        timeout = min(timeout, step.timeout)
-    return compute.memory, timeout
 
 
 def _function_name(workflow: str, memory: int, timeout: int) -> str:
@@ -207,8 +191,8 @@ class Deployer:
         resources: dict[str, str] = {}
         functions: dict[str, str] = {}
         arns: dict[str, str] = {}
-        for step in sorted(workflow.steps.values(), key=lambda s: s.name):
-            memory, timeout = _function_settings(step)
+        for step in compiled.resources.functions:
+            memory, timeout = step.as_lambda
             name = _function_name(workflow.name, memory, timeout)
             if name not in arns:
                 arns[name] = self._function(name, code, "lambdas.step_runner.handler", memory, timeout, changed)
@@ -221,6 +205,7 @@ class Deployer:
                                                            "lambdas.approval.handler", 256, 30, changed)
         for called in workflow.calls:
             resources[f"Workflow_{called}"] = state_machine_arn(called)
+        resources["ArtifactBucket"] = ARTIFACT_BUCKET  # a distributed Map's item reader and result writer
         missing = sorted(placeholders - set(resources))
         if missing:
             raise DeployError(f"{workflow.name}: nothing on LocalStack stands for {', '.join(missing)}")
@@ -292,7 +277,7 @@ class Deployer:
             pattern = json.dumps(trigger.event_pattern())
             self._check_pattern(workflow.name, trigger, pattern)
             target = {"Id": "start-run", "Arn": arn, "RoleArn": self.role(),
-                      "InputTransformer": _input_transformer(definition, trigger)}
+                      "InputTransformer": trigger.input_transformer(definition, event_id=True)}
             names.append(name)
             try:
                 same = (json.loads(events.describe_rule(Name=name).get("EventPattern", "{}")) == json.loads(pattern)
@@ -313,28 +298,3 @@ def _sample_event(trigger: S3Upload, key: str) -> dict[str, Any]:
     return {"id": "sample", "version": "0", "account": ACCOUNT, "region": REGION, "time": "2026-01-01T00:00:00Z",
             "source": "aws.s3", "detail-type": "Object Created", "resources": [f"arn:aws:s3:::{trigger.bucket}"],
             "detail": {"bucket": {"name": trigger.bucket}, "object": {"key": key}}}
-
-
-def _input_transformer(definition: WorkflowDef[..., Any], trigger: S3Upload) -> dict[str, Any]:
-    """The run's input: the object's bucket and key, the trigger's fixed parameters, and every
-    other parameter's default (a state machine reads its parameters; it has no defaults)."""
-    passed = {name: "x" for name in trigger.passed_params}
-    try:
-        document = definition.validate_params({**trigger.params, **passed})
-    except ParamsError as exc:
-        raise DeployError(f"{definition.name}: a run its s3_upload trigger starts would have invalid parameters: "
-                          + "; ".join(exc.errors) + ". Give them defaults, or values with "
-                          "s3_upload(..., params={...})") from None
-    paths = {"id": "$.id"}  # LocalStack names the execution after the event's id, which it reads from the input
-    marks = {"id": "\x00id\x00"}
-    if trigger.bucket_param:
-        paths["bucket"], marks["bucket"] = "$.detail.bucket.name", "\x00bucket\x00"
-        document[trigger.bucket_param] = marks["bucket"]
-    if trigger.key_param:
-        paths["key"], marks["key"] = "$.detail.object.key", "\x00key\x00"
-        document[trigger.key_param] = marks["key"]
-    document["id"] = marks["id"]
-    template = json.dumps(document)
-    for name, mark in marks.items():  # EventBridge puts the values in, as JSON strings
-        template = template.replace(json.dumps(mark), f"<{name}>")
-    return {"InputPathsMap": paths, "InputTemplate": template}

@@ -16,11 +16,10 @@ import pytest
 from click.testing import CliRunner
 
 from compiler.protocol import run_id_of
-from compiler.triggers import s3_upload
+from compiler.triggers import S3Upload, s3_upload
 from examples.etl_s3 import etl_s3
 from examples.ml_training import ml_training
 from stepstone.cli import main
-from stepstone.localstack.deploy import _input_transformer
 from stepstone.localstack.harness import FALLBACK, LocalStack, LocalStackError, choose_install
 from stepstone.localstack.history import History, record_from_history
 from stepstone.localstack.package import code_zip, sha256_b64
@@ -127,7 +126,10 @@ def test_the_s3_trigger_pattern_uses_one_operator_per_match() -> None:
 
 
 def test_the_trigger_gives_a_run_every_parameter() -> None:
-    transformer = _input_transformer(ml_training, ml_training.options.triggers[0])  # type: ignore[arg-type]
+    trigger = ml_training.options.triggers[0]
+    assert isinstance(trigger, S3Upload)
+    assert "id" not in trigger.input_transformer(ml_training)["InputPathsMap"], "only LocalStack needs the event id"
+    transformer = trigger.input_transformer(ml_training, event_id=True)
     assert transformer["InputPathsMap"] == {"id": "$.id", "bucket": "$.detail.bucket.name",
                                             "key": "$.detail.object.key"}
     filled = transformer["InputTemplate"].replace("<bucket>", '"raw-data"').replace(

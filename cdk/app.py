@@ -1,0 +1,89 @@
+"""The CDK app (``cdk.json``: ``python -m cdk.app``): every workflow file the settings name,
+a stack each, beside one shared stack. ``npx cdk synth | diff | deploy | destroy``."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+
+def _quiet_node_warning() -> None:
+    """jsii warns at every start on a Node version it no longer supports; say it once, in the README."""
+    node = shutil.which("node")
+    if node and "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION" not in os.environ:
+        version = subprocess.run([node, "--version"], capture_output=True, text=True).stdout.strip()
+        os.environ["JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION"] = version.lstrip("v").split(".")[0]
+
+
+def build(app: Any, root: Path) -> list[Any]:
+    """Add the stacks to ``app``; returns them (the shared stack first)."""
+    from compiler.loader import load_module, workflows_in
+
+    from .settings import Settings, SettingsError
+    from .stacks import SharedStack, WorkflowStack, stack_name
+
+    settings = Settings.from_context(app.node.try_get_context, root)
+    files = []
+    for file in settings.workflow_files:
+        definitions = workflows_in(load_module(file))
+        if definitions:  # a module of shared steps has none
+            files.append((file, definitions))
+    if not files:
+        raise SettingsError("stepstone:workflows names no file that defines a @workflow")
+    gpu = not settings.localstack and any(
+        step.is_batch for _, definitions in files for d in definitions for step in _steps(d))
+    shared = SharedStack(app, "stepstone-shared", settings=settings, gpu=gpu)
+    stacks: list[Any] = [shared]
+    owner: dict[str, Any] = {}
+    for file, definitions in files:
+        stack = WorkflowStack(app, stack_name(file, root), file=file, definitions=definitions, shared=shared,
+                              settings=settings)
+        stacks.append(stack)
+        owner.update({d.name: stack for d in definitions})
+    for stack in stacks[1:]:  # a workflow's stack after the stacks of the workflows it calls
+        for workflow in stack.workflows.values():
+            for called in workflow.compiled.workflow.calls:
+                if called in owner and owner[called] is not stack:
+                    stack.add_stack_dependency(owner[called])
+    return stacks
+
+
+def _steps(definition: Any) -> Any:
+    from compiler.parse import parse_workflow
+
+    return parse_workflow(definition).steps.values()
+
+
+def main() -> None:
+    _quiet_node_warning()
+    from aws_cdk import App
+
+    from compiler.errors import CompileError
+    from compiler.loader import LoadError
+
+    from .bundle import BundleError
+    from .nag import check
+    from .settings import SettingsError
+
+    app = App()
+    root = Path.cwd()
+    if str(root) not in sys.path:
+        sys.path.insert(0, str(root))
+    try:
+        build(app, root)
+    except CompileError as exc:
+        print(f"stepstone: {exc.location}: {exc.message}" if exc.location else f"stepstone: {exc}", file=sys.stderr)
+        sys.exit(2)
+    except (SettingsError, BundleError, LoadError) as exc:
+        print(f"stepstone: {exc}", file=sys.stderr)
+        sys.exit(2)
+    check(app)
+    app.synth()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,96 @@
+"""The app's stacks: one shared stack (artifact bucket, alarm topic, GPU queue) and one stack
+per workflow file (its step functions, state machines, triggers, alarms, GPU jobs)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from aws_cdk import CfnOutput, Stack
+from aws_cdk import aws_sns as sns
+from constructs import Construct
+
+from compiler import compile_workflow
+from compiler.pipeline import CompiledWorkflow, nested_workflows
+from compiler.workflows import WorkflowDef
+
+from . import bundle
+from .artifacts import Artifacts, ArtifactStore
+from .gpu import GpuJobs, GpuQueue, gpu_queue_arn
+from .monitoring import AlarmTopic, WorkflowAlarms, alarm_topic_arn
+from .runners import StepRunners, python_runtime
+from .settings import Settings
+from .triggers import Triggers
+from .workflow import Workflow, console_link
+
+__all__ = ["SharedStack", "WorkflowStack", "stack_name"]
+
+
+def stack_name(file: Path, root: Path) -> str:
+    """``stepstone-examples-ml-training`` for ``examples/ml_training.py``."""
+    try:
+        relative = file.resolve().relative_to(root.resolve()).with_suffix("")
+    except ValueError:
+        relative = Path(file.stem)
+    return "stepstone-" + re.sub(r"[^A-Za-z0-9-]+", "-", relative.as_posix()).strip("-")[:100]
+
+
+class SharedStack(Stack):
+    def __init__(self, scope: Construct, id: str, *, settings: Settings, gpu: bool, **kwargs: Any) -> None:
+        super().__init__(scope, id, description="stepstone: artifact bucket, run alarms topic, GPU job queue",
+                         **kwargs)
+        self.store = ArtifactStore(self, "Artifacts")
+        self.alarms = AlarmTopic(self, "Alarms", email=settings.alarm_email)
+        self.gpu = GpuQueue(self, "GpuBatch") if gpu else None
+        CfnOutput(self, "ArtifactBucket", value=self.store.bucket.bucket_name,
+                  description="where runs keep their step outputs and lineage")
+        CfnOutput(self, "AlarmTopic", value=self.alarms.topic.topic_arn,
+                  description="subscribe here to hear of failed runs")
+
+
+class WorkflowStack(Stack):
+    def __init__(self, scope: Construct, id: str, *, file: Path, definitions: Sequence[WorkflowDef[..., Any]],
+                 shared: SharedStack, settings: Settings, **kwargs: Any) -> None:
+        super().__init__(scope, id, description=f"stepstone workflows of {file.name}: "
+                                                + ", ".join(d.name for d in definitions), **kwargs)
+        self.add_stack_dependency(shared)  # its bucket, topic and queue, which this stack names (no exports)
+        store = Artifacts(self, "Artifacts")
+        topic = sns.Topic.from_topic_arn(self, "AlarmTopic", alarm_topic_arn(self))
+        local = {d.name for d in definitions}
+        ordered: list[WorkflowDef[..., Any]] = []
+        for definition in definitions:  # a workflow after the ones it calls
+            for callee in [*nested_workflows(definition), definition]:
+                if callee.name in local and callee not in ordered:
+                    ordered.append(callee)
+        compiled: list[CompiledWorkflow] = [compile_workflow(d, batch_as_lambda=settings.localstack) for d in ordered]
+        requirements = bundle.runtime_requirements(settings.requirements)
+        environment = {"POWERTOOLS_TRACE_DISABLED": "true"} if settings.localstack else {}
+        self.runners = StepRunners(self, "StepFunctions", code=bundle.code_folder(file),
+                                   dependencies=bundle.layer_folder(requirements),
+                                   runtime=python_runtime(bundle.PYTHON), store=store, workflows=compiled,
+                                   batch_as_lambda=settings.localstack, environment=environment)
+        jobs: GpuJobs | None = None
+        if any(c.resources.batch for c in compiled):
+            assert shared.gpu is not None, "the shared stack has a GPU queue when a workflow has Batch steps"
+            jobs = GpuJobs(self, "GpuJobs", context=bundle.image_context(file, requirements), store=store,
+                           workflows=compiled)
+        self.workflows: dict[str, Workflow] = {}
+        for definition, result in zip(ordered, compiled, strict=True):
+            name = result.name
+            workflow = Workflow(
+                self, name, compiled=result, runners=self.runners, store=store, log_level=settings.log_level,
+                job_queue=gpu_queue_arn(self) if jobs else None,
+                job_definitions={step: d.job_definition_arn for (wf, step), d in jobs.definitions.items()
+                                 if wf == name} if jobs else None)
+            self.workflows[name] = workflow
+            Triggers(self, f"{name}Triggers", definition=definition,
+                     target_arn=workflow.state_machine.state_machine_arn, localstack=settings.localstack)
+            functions = sorted({f.node.path: f for (wf, _), f in self.runners.by_step.items() if wf == name}.items())
+            WorkflowAlarms(self, f"{name}Alarms", workflow=name, state_machine=workflow.state_machine,
+                           topic=topic, functions=[f for _, f in functions])
+            arn = workflow.state_machine.state_machine_arn
+            CfnOutput(self, f"{name}StateMachine", value=arn, description=f"the {name} state machine")
+            CfnOutput(self, f"{name}Console", value=console_link(self, arn),
+                      description=f"{name}'s runs in the Step Functions console")

@@ -1,0 +1,212 @@
+"""The CDK app's templates, asserted with aws_cdk.assertions: what each construct must
+deploy, that every IAM grant names only the workflow's own resources, and that cdk-nag's
+AwsSolutions checks pass (and do fail a bad stack, so they are really on)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from cdk.app import _quiet_node_warning
+
+_quiet_node_warning()
+
+from aws_cdk import App, Stack  # noqa: E402
+from aws_cdk import aws_s3 as s3  # noqa: E402
+from aws_cdk.assertions import Match, Template  # noqa: E402
+
+from cdk.app import build  # noqa: E402
+from cdk.nag import check  # noqa: E402
+from compiler import compile_workflow  # noqa: E402
+from examples.approval_release import approval_release  # noqa: E402
+from examples.etl_s3 import etl_s3  # noqa: E402
+from examples.ml_training import ml_training  # noqa: E402
+from examples.model_family import churn_with_hpo  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[2]
+# AWS accepts only "*" for these; each is listed in cdk/ with the reason (cdk/nag.py accept_wildcard)
+STAR_ACTIONS = {"xray:PutTraceSegments", "xray:PutTelemetryRecords", "xray:GetSamplingRules",
+                "xray:GetSamplingTargets", "logs:CreateLogDelivery", "logs:GetLogDelivery", "logs:UpdateLogDelivery",
+                "logs:DeleteLogDelivery", "logs:ListLogDeliveries", "logs:PutResourcePolicy",
+                "logs:DescribeResourcePolicies", "logs:DescribeLogGroups", "batch:DescribeJobs", "batch:TerminateJob",
+                "ecr:GetAuthorizationToken"}
+
+
+def templates(context: dict[str, Any]) -> dict[str, Template]:
+    app = App(context={"stepstone:workflows": ["examples/*.py"], **context})
+    stacks = build(app, ROOT)
+    check(app)
+    app.synth()  # cdk-nag runs here: an unacknowledged finding fails it
+    return {stack.stack_name: Template.from_stack(stack) for stack in stacks}
+
+
+@pytest.fixture(scope="module")
+def aws() -> dict[str, Template]:
+    return templates({})
+
+
+@pytest.fixture(scope="module")
+def localstack() -> dict[str, Template]:
+    return templates({"stepstone:localstack": "true"})
+
+
+def resources(template: Template, kind: str) -> dict[str, dict[str, Any]]:
+    found: dict[str, dict[str, Any]] = template.find_resources(kind)
+    return found
+
+
+def state_machine(template: Template, name: str) -> dict[str, Any]:
+    machines = [r for r in resources(template, "AWS::StepFunctions::StateMachine").values()
+                if r["Properties"]["StateMachineName"] == name]
+    assert len(machines) == 1
+    return machines[0]
+
+
+def statements(template: Template, role_id: str) -> Iterator[dict[str, Any]]:
+    for policy in resources(template, "AWS::IAM::Policy").values():
+        if {"Ref": role_id} in policy["Properties"]["Roles"]:
+            yield from policy["Properties"]["PolicyDocument"]["Statement"]
+
+
+def test_every_state_machine_is_the_compiled_asl_with_its_placeholders_substituted(aws: dict[str, Template]) -> None:
+    for definition, stack in ((ml_training, "stepstone-examples-ml-training"),
+                              (etl_s3, "stepstone-examples-etl-s3"),
+                              (approval_release, "stepstone-examples-approval-release"),
+                              (churn_with_hpo, "stepstone-examples-model-family")):
+        compiled = compile_workflow(definition)
+        machine = state_machine(aws[stack], definition.name)["Properties"]
+        assert json.loads(machine["DefinitionString"]) == compiled.definition
+        assert set(machine["DefinitionSubstitutions"]) == set(compiled.resources.placeholders)
+        assert machine["StateMachineType"] == compiled.workflow.type.upper()
+        assert machine["TracingConfiguration"] == {"Enabled": True}
+        assert machine["LoggingConfiguration"]["Level"] == "ALL"
+
+
+def test_a_state_machine_role_names_only_its_own_resources(aws: dict[str, Template]) -> None:
+    template = aws["stepstone-examples-ml-training"]
+    role = state_machine(template, "ml_training")["Properties"]["RoleArn"]["Fn::GetAtt"][0]
+    machine = state_machine(template, "ml_training")["Properties"]
+    own = {json.dumps(v, sort_keys=True) for v in machine["DefinitionSubstitutions"].values()}
+    for statement in statements(template, role):
+        targets = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+        actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+        for target in targets:
+            if target == "*":
+                assert set(actions) <= STAR_ACTIONS, f"{actions} on *"
+            elif any(a.startswith(("lambda:", "batch:SubmitJob")) for a in actions):
+                assert json.dumps(target, sort_keys=True) in own, f"{actions} on {target}: not this workflow's"
+            else:
+                assert "StepFunctionsGetEventsFor" in json.dumps(target), f"{actions} on {target}"
+
+
+def test_step_functions_write_only_the_prefixes_of_the_workflows_they_serve(aws: dict[str, Template]) -> None:
+    template = aws["stepstone-examples-etl-s3"]
+    for function in resources(template, "AWS::Lambda::Function").values():
+        role = function["Properties"]["Role"]["Fn::GetAtt"][0]
+        for statement in statements(template, role):
+            text = json.dumps(statement)
+            if "s3:" in text:
+                assert "/runs/etl_s3/" in text or "/cache/etl_s3/" in text or "s3:prefix" in text, text
+                assert "ml_training" not in text
+
+
+def test_schedules_carry_their_time_zone_and_every_parameter(aws: dict[str, Template]) -> None:
+    schedules = resources(aws["stepstone-examples-ml-training"], "AWS::Scheduler::Schedule")
+    (schedule,) = schedules.values()
+    properties = schedule["Properties"]
+    assert properties["ScheduleExpression"] == "cron(0 3 * * ? *)"
+    assert properties["ScheduleExpressionTimezone"] == "Europe/Berlin"
+    assert ml_training.validate_params(json.loads(properties["Target"]["Input"])) == json.loads(
+        properties["Target"]["Input"])
+    family = resources(aws["stepstone-examples-model-family"], "AWS::Scheduler::Schedule")
+    assert {s["Properties"]["ScheduleExpressionTimezone"] for s in family.values()} == {
+        "Europe/London", "UTC", "America/New_York"}
+
+
+def test_the_s3_rule_matches_the_prefix_and_suffix_and_passes_bucket_and_key(aws: dict[str, Template]) -> None:
+    Template.has_resource_properties(aws["stepstone-examples-etl-s3"], "AWS::Events::Rule", {
+        "EventPattern": {"source": ["aws.s3"], "detail-type": ["Object Created"], "detail": {
+            "bucket": {"name": ["raw-data"]}, "object": {"key": [{"wildcard": "sales/*.csv"}]}}},
+        "Targets": [Match.object_like({"InputTransformer": {
+            "InputPathsMap": {"bucket": "$.detail.bucket.name", "key": "$.detail.object.key"},
+            "InputTemplate": '{"bucket": <bucket>, "key": <key>}'}})]})
+
+
+def test_another_workflow_succeeding_starts_a_run(aws: dict[str, Template]) -> None:
+    rules = resources(aws["stepstone-examples-approval-release"], "AWS::Events::Rule")
+    patterns = [r["Properties"]["EventPattern"] for r in rules.values()]
+    assert any(p["source"] == ["aws.states"] and p["detail"]["status"] == ["SUCCEEDED"]
+               and "stateMachine:ml_training" in json.dumps(p["detail"]["stateMachineArn"]) for p in patterns)
+
+
+def test_gpu_steps_get_a_job_definition_with_their_gpus_and_the_queue_is_gpu(aws: dict[str, Template]) -> None:
+    (job,) = resources(aws["stepstone-examples-ml-training"], "AWS::Batch::JobDefinition").values()
+    requirements = {r["Type"]: r["Value"] for r in job["Properties"]["ContainerProperties"]["ResourceRequirements"]}
+    assert requirements == {"GPU": "1", "VCPU": "8", "MEMORY": "32768"}
+    (environment,) = resources(aws["stepstone-shared"], "AWS::Batch::ComputeEnvironment").values()
+    compute = environment["Properties"]["ComputeResources"]
+    assert all(t.startswith(("g5.", "g6.")) for t in compute["InstanceTypes"])
+    assert compute["Ec2Configuration"] == [{"ImageType": "ECS_AL2_NVIDIA"}]
+
+
+def test_the_artifact_bucket_is_encrypted_private_versioned_tls_only_and_expires_old_runs(
+        aws: dict[str, Template]) -> None:
+    buckets = resources(aws["stepstone-shared"], "AWS::S3::Bucket")
+    artifacts = next(b for b in buckets.values() if "LoggingConfiguration" in b["Properties"])["Properties"]
+    assert artifacts["BucketEncryption"]["ServerSideEncryptionConfiguration"][0][
+        "ServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"
+    assert artifacts["PublicAccessBlockConfiguration"] == {
+        "BlockPublicAcls": True, "BlockPublicPolicy": True, "IgnorePublicAcls": True, "RestrictPublicBuckets": True}
+    assert artifacts["VersioningConfiguration"] == {"Status": "Enabled"}
+    assert artifacts["NotificationConfiguration"] == {"EventBridgeConfiguration": {"EventBridgeEnabled": True}}
+    assert any(r.get("Prefix") == "runs/" and r.get("ExpirationInDays") for r in
+               artifacts["LifecycleConfiguration"]["Rules"])
+    policies = [p["Properties"]["PolicyDocument"] for p in resources(aws["stepstone-shared"], "AWS::S3::BucketPolicy")
+                .values()]
+    assert all(any(s["Effect"] == "Deny" and s["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+                   for s in p["Statement"]) for p in policies)
+
+
+def test_failed_and_timed_out_runs_raise_alarms_to_an_encrypted_topic(aws: dict[str, Template]) -> None:
+    alarms = resources(aws["stepstone-examples-ml-training"], "AWS::CloudWatch::Alarm")
+    metrics = sorted(a["Properties"]["MetricName"] for a in alarms.values())
+    assert metrics == ["ExecutionsFailed", "ExecutionsTimedOut"]
+    assert all("stepstone-run-alarms" in json.dumps(a["Properties"]["AlarmActions"]) for a in alarms.values())
+    (topic,) = resources(aws["stepstone-shared"], "AWS::SNS::Topic").values()
+    assert "KmsMasterKeyId" in topic["Properties"]
+
+
+def test_outputs_give_each_state_machine_and_its_console_link(aws: dict[str, Template]) -> None:
+    outputs = aws["stepstone-examples-ml-training"].find_outputs("*")
+    assert "mltrainingStateMachine" in outputs
+    assert "states/home" in json.dumps(outputs["mltrainingConsole"]["Value"])
+
+
+def test_on_localstack_batch_steps_are_lambda_functions_and_rate_schedules_are_rules(
+        localstack: dict[str, Template]) -> None:
+    assert "stepstone-shared" in localstack
+    for template in localstack.values():
+        assert not resources(template, "AWS::Batch::JobDefinition")
+        assert not resources(template, "AWS::Batch::ComputeEnvironment")
+    machine = state_machine(localstack["stepstone-examples-ml-training"], "ml_training")["Properties"]
+    assert json.loads(machine["DefinitionString"]) == compile_workflow(ml_training, batch_as_lambda=True).definition
+    family = localstack["stepstone-examples-model-family"]
+    assert [r["Properties"]["ScheduleExpression"] for r in resources(family, "AWS::Events::Rule").values()
+            if "ScheduleExpression" in r["Properties"]] == ["rate(1 day)"]
+    assert len(resources(family, "AWS::Scheduler::Schedule")) == 2, "the cron schedules in other time zones"
+    upload = next(r for r in resources(localstack["stepstone-examples-etl-s3"], "AWS::Events::Rule").values()
+                  if "EventPattern" in r["Properties"])
+    assert upload["Properties"]["Targets"][0]["InputTransformer"]["InputPathsMap"]["id"] == "$.id"
+
+
+def test_cdk_nag_is_really_on() -> None:
+    app = App()
+    stack = Stack(app, "careless")
+    s3.Bucket(stack, "Open", enforce_ssl=False)
+    check(app)
+    with pytest.raises(Exception, match=r"AwsSolutions-S10|AwsSolutions-S1"):
+        app.synth()
