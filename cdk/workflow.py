@@ -87,8 +87,9 @@ class Workflow(Construct):
         if "DISTRIBUTED" in compiled.asl_json:  # child executions of itself, items and results in S3
             self._grant_children((name,))
             store.grant(self.role, store.prefixes(name))
-        self.log_group = logs.LogGroup(self, "Logs", retention=logs.RetentionDays.THREE_MONTHS,
-                                       removal_policy=RemovalPolicy.DESTROY)
+        # the name AWS uses for state machine logs; an Express workflow's runs are read back from here
+        self.log_group = logs.LogGroup(self, "Logs", log_group_name=f"/aws/vendedlogs/states/{name}",
+                                       retention=logs.RetentionDays.THREE_MONTHS, removal_policy=RemovalPolicy.DESTROY)
         self.state_machine = sfn.StateMachine(
             self, "StateMachine", state_machine_name=name,
             definition_body=sfn.DefinitionBody.from_string(compiled.asl_json),

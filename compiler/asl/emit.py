@@ -156,7 +156,10 @@ class Emitter:
         fragment, _ = self.block(scope, self.wf.body, frozenset(), frozenset())
         self.finish(scope, fragment)
         out: dict[str, Any] = {}
-        comment = self.wf.doc.strip().splitlines()[0] if self.wf.doc.strip() else f"stepstone workflow {self.wf.name}"
+        # the prefix says whose state machine this is (stepstone's commands find theirs by it)
+        comment = f"stepstone workflow {self.wf.name}"
+        if self.wf.doc.strip():
+            comment += ": " + self.wf.doc.strip().splitlines()[0]
         out["Comment"] = comment
         out.update(machine.render())
         if self.wf.timeout is not None:

@@ -50,6 +50,7 @@ ROLE = "stepstone-localstack"
 APPROVAL_FUNCTION = "stepstone-approval"
 RUNTIME = "python3.12"
 TAG = "stepstone:workflow"
+BUCKET_TAG = "stepstone:bucket"  # the CDK app tags its state machines the same way
 _PLACEHOLDER = re.compile(r"\$\{([A-Za-z0-9_-]+)\}")
 Progress = Callable[[str], None]
 
@@ -99,6 +100,7 @@ class Deployer:
         self._role: str | None = None
         self._buckets: set[str] = set()
         self._zips: dict[Path | None, bytes] = {}
+        self._owners: dict[str, str] | None = None  # state machine ARN -> the CloudFormation stack that made it
 
     # --- shared resources ---------------------------------------------------------------
 
@@ -226,6 +228,26 @@ class Deployer:
         arn: str = logs.describe_log_groups(logGroupNamePrefix=group)["logGroups"][0]["arn"]
         return arn
 
+    @staticmethod
+    def _tags(ref: str) -> list[dict[str, str]]:
+        """What ``stepstone runs``/``show`` read: whose workflow it is, and where its runs keep their artifacts."""
+        return [{"key": TAG, "value": ref}, {"key": BUCKET_TAG, "value": ARTIFACT_BUCKET}]
+
+    def _stack_owning(self, arn: str) -> str | None:
+        """The CloudFormation stack (of `stepstone deploy`) that made this state machine, if any."""
+        if self._owners is None:
+            self._owners = {}
+            cloudformation = self.aws.client("cloudformation")
+            for page in cloudformation.get_paginator("list_stacks").paginate():
+                for summary in page.get("StackSummaries", []):
+                    if summary["StackStatus"] == "DELETE_COMPLETE" or not summary["StackName"].startswith("stepstone-"):
+                        continue
+                    for resource in cloudformation.list_stack_resources(StackName=summary["StackName"]).get(
+                            "StackResourceSummaries", []):
+                        if resource["ResourceType"] == "AWS::StepFunctions::StateMachine":
+                            self._owners[resource.get("PhysicalResourceId", "")] = summary["StackName"]
+        return self._owners.get(arn)
+
     def _state_machine(self, name: str, definition: str, kind: str, ref: str, changed: list[str]) -> str:
         sfn = self.aws.sfn
         arn = state_machine_arn(name)
@@ -237,12 +259,18 @@ class Deployer:
         try:
             current = sfn.describe_state_machine(stateMachineArn=arn)
         except sfn.exceptions.StateMachineDoesNotExist:
-            sfn.create_state_machine(name=name, type=kind.upper(), tags=[{"key": TAG, "value": ref}], **settings)
+            sfn.create_state_machine(name=name, type=kind.upper(), tags=self._tags(ref), **settings)
             changed.append(f"state machine {name}")
             return arn
+        stack = self._stack_owning(arn)
+        if stack is not None:
+            raise DeployError(f"{name} is deployed here by `stepstone deploy --localstack` (CloudFormation stack "
+                              f"{stack}); changing it from `stepstone run` would go behind CloudFormation's back. "
+                              f"Remove that stack first (npx cdklocal destroy {stack}), or start the deployed "
+                              "workflow the way it is deployed to start (its S3 upload, its schedule)")
         if current.get("type", "STANDARD") != kind.upper():
             sfn.delete_state_machine(stateMachineArn=arn)
-            sfn.create_state_machine(name=name, type=kind.upper(), tags=[{"key": TAG, "value": ref}], **settings)
+            sfn.create_state_machine(name=name, type=kind.upper(), tags=self._tags(ref), **settings)
             changed.append(f"state machine {name} (now {kind})")
         elif json.loads(current["definition"]) != json.loads(definition) or (
                 kind == "express" and current.get("loggingConfiguration", {}).get("level") != "ALL"):

@@ -6,6 +6,7 @@ list and find runs, answer approval gates. Everything is read back from Step Fun
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Callable, Iterator
 from datetime import datetime
@@ -16,7 +17,7 @@ from compiler.protocol import approval_key, run_id_of
 from ..local.executor import Event
 from ..local.records import RunRecord
 from .clients import Clients, clients
-from .deploy import ARTIFACT_BUCKET, TAG, log_group
+from .deploy import ARTIFACT_BUCKET, BUCKET_TAG, TAG, log_group, state_machine_arn
 from .harness import LocalStack, LocalStackError
 from .history import History
 
@@ -25,6 +26,7 @@ __all__ = ["Answer", "LocalStackTarget", "NoSuchRun"]
 JSON = Any
 Answer = Callable[[str, str], bool | None]  # (question, state) -> approved? None: leave it waiting
 POLL_SECONDS = 0.25
+COMMENT = "stepstone workflow "  # how every compiled definition begins its Comment
 
 
 class NoSuchRun(LookupError):
@@ -134,6 +136,7 @@ def express_events(aws: Clients, group: str) -> dict[str, list[dict[str, JSON]]]
 class LocalStackTarget:
     def __init__(self, aws: Clients | None = None) -> None:
         self.aws = aws or clients()
+        self._buckets: dict[str, str] = {}
 
     def check(self) -> None:
         """Raise :class:`LocalStackError` with what to do when LocalStack is not answering."""
@@ -143,11 +146,34 @@ class LocalStackTarget:
 
     # --- reading ------------------------------------------------------------------------
 
-    def lineage(self, key: str) -> JSON:
+    def bucket(self, state_machine: str) -> str:
+        """Where a workflow's runs keep their artifacts: its ``stepstone:bucket`` tag (the
+        deployer's), else what its step functions are told (``cdk deploy``'s; CloudFormation
+        on LocalStack drops state machine tags), else the deployer's default."""
+        if state_machine not in self._buckets:
+            found = [t["value"] for t in self._tags(state_machine) if t.get("key") == BUCKET_TAG]
+            if not found:
+                functions = re.findall(r"arn:aws:lambda:[^:\"]+:\d+:function:[A-Za-z0-9_-]+",
+                                       json.dumps(self.definition(state_machine)))
+                for function in functions[:1]:
+                    settings = self.aws.lambda_.get_function_configuration(FunctionName=function)
+                    bucket = settings.get("Environment", {}).get("Variables", {}).get("STEPSTONE_ARTIFACT_BUCKET")
+                    found = [bucket] if bucket else []
+            self._buckets[state_machine] = found[0] if found else ARTIFACT_BUCKET
+        return self._buckets[state_machine]
+
+    def _tags(self, state_machine: str) -> list[dict[str, str]]:
+        try:
+            tags: list[dict[str, str]] = self.aws.sfn.list_tags_for_resource(resourceArn=state_machine).get("tags", [])
+        except self.aws.sfn.exceptions.ResourceNotFound:
+            return []
+        return tags
+
+    def lineage(self, key: str, bucket: str = ARTIFACT_BUCKET) -> JSON:
         s3 = self.aws.s3
         try:
-            return json.loads(s3.get_object(Bucket=ARTIFACT_BUCKET, Key=key)["Body"].read())
-        except s3.exceptions.NoSuchKey:
+            return json.loads(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
+        except (s3.exceptions.NoSuchKey, s3.exceptions.NoSuchBucket):
             return None
 
     def source(self, arn: str) -> StandardRun | ExpressRun:
@@ -160,7 +186,9 @@ class LocalStackTarget:
 
     def history(self, arn: str) -> History:
         execution = self.source(arn).describe()
-        history = History(execution, self.definition(execution["stateMachineArn"]), self.lineage)
+        bucket = self.bucket(execution["stateMachineArn"])
+        history = History(execution, self.definition(execution["stateMachineArn"]),
+                          lambda key: self.lineage(key, bucket))
         history.record.target = "localstack"
         return history
 
@@ -171,13 +199,15 @@ class LocalStackTarget:
         return history.record
 
     def state_machines(self) -> list[dict[str, JSON]]:
-        """The state machines stepstone deployed here (tagged with their workflow)."""
+        """The state machines of stepstone workflows here: tagged with their workflow (the
+        deployer), or compiled by stepstone (``cdk deploy``: its definition says so)."""
         sfn = self.aws.sfn
         machines = []
         for page in sfn.get_paginator("list_state_machines").paginate():
             for machine in page["stateMachines"]:
-                tags = sfn.list_tags_for_resource(resourceArn=machine["stateMachineArn"]).get("tags", [])
-                if any(t.get("key") == TAG for t in tags):
+                arn = machine["stateMachineArn"]
+                if any(t.get("key") == TAG for t in self._tags(arn)) or str(
+                        self.definition(arn).get("Comment", "")).startswith(COMMENT):
                     machines.append(machine)
         return machines
 
@@ -258,7 +288,7 @@ class LocalStackTarget:
         """The request the approval function left for this gate (it may take a moment to land)."""
         deadline = time.monotonic() + wait
         while True:
-            request = self.lineage(approval_key(workflow, run_id, state))
+            request = self.lineage(approval_key(workflow, run_id, state), self.bucket(state_machine_arn(workflow)))
             if isinstance(request, dict) or time.monotonic() > deadline:
                 break
             time.sleep(0.2)
