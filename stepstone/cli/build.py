@@ -99,7 +99,7 @@ def validate(specs: tuple[str, ...], as_json: bool) -> None:
                 continue
             if valid:
                 assert ir is not None
-                steps = f"{len(ir.steps)} steps"
+                steps = f"{len(ir.steps)} step{'' if len(ir.steps) == 1 else 's'}"
                 out.print(f"[green]✓[/green] {escape(workflow.name)} [dim]({escape(spec)}: {steps})[/dim]")
             else:
                 out.print(f"[red]✗[/red] {escape(workflow.name)} [dim]({escape(spec)})[/dim]")
