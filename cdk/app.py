@@ -36,7 +36,11 @@ def build(app: Any, root: Path) -> list[Any]:
         raise SettingsError("stepstone:workflows names no file that defines a @workflow")
     gpu = not settings.localstack and any(
         step.is_batch for _, definitions in files for d in definitions for step in _steps(d))
-    shared = SharedStack(app, "stepstone-shared", settings=settings, gpu=gpu)
+    from compiler.triggers import S3Upload
+
+    buckets = [t.bucket for _, definitions in files for d in definitions for t in d.options.triggers
+               if isinstance(t, S3Upload)] if settings.create_trigger_buckets else []
+    shared = SharedStack(app, "stepstone-shared", settings=settings, gpu=gpu, trigger_buckets=buckets)
     stacks: list[Any] = [shared]
     owner: dict[str, Any] = {}
     for file, definitions in files:

@@ -6,7 +6,10 @@
   EventBridge rules;
 - ``stepstone:log-level``: the state machines' CloudWatch Logs level (ALL, ERROR, FATAL, OFF), default ALL;
 - ``stepstone:alarm-email``: an address subscribed to the failed/timed-out run alarms;
-- ``stepstone:requirements``: a requirements file with the packages the steps import.
+- ``stepstone:requirements``: a requirements file with the packages the steps import;
+- ``stepstone:create-trigger-buckets``: ``true`` to have the app make the buckets its
+  ``s3_upload`` triggers watch (private, encrypted, sending their events to EventBridge);
+  by default they are yours, and must send their events to EventBridge.
 """
 
 from __future__ import annotations
@@ -45,6 +48,7 @@ class Settings:
     log_level: str = "ALL"
     alarm_email: str | None = None
     requirements: tuple[str, ...] = ()
+    create_trigger_buckets: bool = False
 
     @classmethod
     def from_context(cls, get: Any, root: Path) -> Settings:
@@ -70,4 +74,5 @@ class Settings:
             requirements = [r for r in requirements if r and not r.startswith("-")]
         email = get(PREFIX + "alarm-email")
         return cls(workflow_files=tuple(files), localstack=_flag(get(PREFIX + "localstack")), log_level=level,
-                   alarm_email=str(email) if email else None, requirements=tuple(requirements))
+                   alarm_email=str(email) if email else None, requirements=tuple(requirements),
+                   create_trigger_buckets=_flag(get(PREFIX + "create-trigger-buckets")))

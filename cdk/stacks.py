@@ -17,7 +17,7 @@ from compiler.pipeline import CompiledWorkflow, nested_workflows
 from compiler.workflows import WorkflowDef
 
 from . import bundle
-from .artifacts import Artifacts, ArtifactStore
+from .artifacts import Artifacts, ArtifactStore, enable_eventbridge, private_bucket
 from .gpu import GpuJobs, GpuQueue, gpu_queue_arn
 from .monitoring import AlarmTopic, WorkflowAlarms, alarm_topic_arn
 from .runners import StepRunners, python_runtime
@@ -38,10 +38,15 @@ def stack_name(file: Path, root: Path) -> str:
 
 
 class SharedStack(Stack):
-    def __init__(self, scope: Construct, id: str, *, settings: Settings, gpu: bool, **kwargs: Any) -> None:
+    def __init__(self, scope: Construct, id: str, *, settings: Settings, gpu: bool,
+                 trigger_buckets: Sequence[str] = (), **kwargs: Any) -> None:
         super().__init__(scope, id, description="stepstone: artifact bucket, run alarms topic, GPU job queue",
                          **kwargs)
         self.store = ArtifactStore(self, "Artifacts")
+        for name in sorted(set(trigger_buckets)):  # with stepstone:create-trigger-buckets
+            bucket = private_bucket(self, f"Trigger-{name}", name=name, access_logs=self.store.access_logs,
+                                    logs_prefix=f"{name}/")
+            enable_eventbridge(bucket)
         self.alarms = AlarmTopic(self, "Alarms", email=settings.alarm_email)
         self.gpu = GpuQueue(self, "GpuBatch") if gpu else None
         CfnOutput(self, "ArtifactBucket", value=self.store.bucket.bucket_name,

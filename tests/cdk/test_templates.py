@@ -51,7 +51,7 @@ def aws() -> dict[str, Template]:
 
 @pytest.fixture(scope="module")
 def localstack() -> dict[str, Template]:
-    return templates({"stepstone:localstack": "true"})
+    return templates({"stepstone:localstack": "true", "stepstone:create-trigger-buckets": "true"})
 
 
 def resources(template: Template, kind: str) -> dict[str, dict[str, Any]]:
@@ -201,6 +201,16 @@ def test_on_localstack_batch_steps_are_lambda_functions_and_rate_schedules_are_r
     upload = next(r for r in resources(localstack["stepstone-examples-etl-s3"], "AWS::Events::Rule").values()
                   if "EventPattern" in r["Properties"])
     assert upload["Properties"]["Targets"][0]["InputTransformer"]["InputPathsMap"]["id"] == "$.id"
+
+
+def test_trigger_buckets_the_app_makes_send_their_events_to_eventbridge(localstack: dict[str, Template],
+                                                                        aws: dict[str, Template]) -> None:
+    made = {json.dumps(b["Properties"].get("BucketName")).strip('"'): b["Properties"] for b in
+            resources(localstack["stepstone-shared"], "AWS::S3::Bucket").values()}
+    assert made["raw-data"]["NotificationConfiguration"] == {"EventBridgeConfiguration": {"EventBridgeEnabled": True}}
+    assert "BucketEncryption" in made["raw-data"] and "PublicAccessBlockConfiguration" in made["raw-data"]
+    assert "raw-data" not in {json.dumps(b["Properties"].get("BucketName")).strip('"') for b in
+                              resources(aws["stepstone-shared"], "AWS::S3::Bucket").values()}, "yours by default"
 
 
 def test_cdk_nag_is_really_on() -> None:

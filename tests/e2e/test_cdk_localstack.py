@@ -26,8 +26,9 @@ STATE_MACHINE = "arn:aws:states:us-east-1:000000000000:stateMachine:{}"
 def deployed(localstack: LocalStackSession) -> LocalStackSession:
     env = {**os.environ, "STEPSTONE_LOCALSTACK_HOST": localstack.harness.host,
            "STEPSTONE_LOCALSTACK_HOME": str(localstack.harness.home)}
-    done = subprocess.run([sys.executable, "-m", "stepstone", "deploy", "--localstack", "-w", "tests/e2e/cdk_flows.py"],
-                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
+    command = [sys.executable, "-m", "stepstone", "deploy", "--localstack", "-w", "tests/e2e/cdk_flows.py",
+               "--", "-c", "stepstone:create-trigger-buckets=true"]  # the landing bucket too, EventBridge on (L1)
+    done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
     assert done.returncode == 0, (done.stdout[-3000:], done.stderr[-3000:])
     printed = done.stdout + done.stderr  # cdk prints its outputs on stderr
     assert "landedreportStateMachine" in printed and "states/home" in printed, "outputs: ARN and console link"
@@ -52,7 +53,7 @@ def wait_for_new_run(aws: LocalStackSession, workflow: str, before: set[str], se
 
 def test_an_upload_starts_a_run_of_the_deployed_workflow_that_succeeds(deployed: LocalStackSession) -> None:
     before = {e["executionArn"] for e in runs_of(deployed, "landed_report")}
-    deployed.upload(LANDING, "reports/april.csv", "a,b\n1,2\n3,4\n")
+    deployed.aws.s3.put_object(Bucket=LANDING, Key="reports/april.csv", Body=b"a,b\n1,2\n3,4\n")  # the app's bucket
     execution = wait_for_new_run(deployed, "landed_report", before, 60)
     run = deployed.wait(execution["executionArn"])
     assert run.status == "succeeded", (run.failed_state, run.error, run.cause)
