@@ -78,17 +78,18 @@ class Artifacts(Construct):
         """What a workflow's steps and state machine write: its runs and its cache."""
         return [f"runs/{workflow}/", f"cache/{workflow}/"]
 
-    def grant(self, grantee: iam.IGrantable, prefixes: Sequence[str], *, write: bool = True,
+    def grant(self, grantee: iam.IGrantable, prefixes: Sequence[str], *, read: bool = True, write: bool = True,
               reason: str = "a run's keys are made at run time (run id, step, attempt) under this workflow's own "
                             "prefix; the grant is that prefix and nothing else") -> None:
-        """Read (and write) only under ``prefixes``: objects there, and listing them."""
-        actions = ["s3:GetObject", "s3:PutObject"] if write else ["s3:GetObject"]
+        """Read (list) and write only under ``prefixes``."""
+        actions = (["s3:GetObject"] if read else []) + (["s3:PutObject"] if write else [])
         principal = grantee.grant_principal
         principal.add_to_principal_policy(iam.PolicyStatement(
             actions=actions, resources=[self.bucket.arn_for_objects(f"{p}*") for p in prefixes]))
         if isinstance(principal, Construct):
             for prefix in prefixes:
                 accept_wildcard(principal, f"{NAG_BUCKET_ARN}/{prefix}*", reason)
-        grantee.grant_principal.add_to_principal_policy(iam.PolicyStatement(
-            actions=["s3:ListBucket"], resources=[self.bucket.bucket_arn],
-            conditions={"StringLike": {"s3:prefix": [f"{p}*" for p in prefixes]}}))
+        if read:
+            principal.add_to_principal_policy(iam.PolicyStatement(
+                actions=["s3:ListBucket"], resources=[self.bucket.bucket_arn],
+                conditions={"StringLike": {"s3:prefix": [f"{p}*" for p in prefixes]}}))

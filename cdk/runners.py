@@ -63,7 +63,7 @@ class StepRunners(Construct):
             self.approval = self._function("Approval", "lambdas.approval.handler", 256, 30,
                                            "stepstone approval gate: stores the request and its task token")
             assert self.approval.role is not None
-            store.grant(self.approval, [f"runs/{w}/*/approvals/" for w in approvals], write=True,
+            store.grant(self.approval, [f"runs/{w}/*/approvals/" for w in approvals], read=False,
                         reason="an approval request is written under its run (named at run time) in the "
                                "workflow's own prefix")
 

@@ -114,6 +114,16 @@ def test_step_functions_write_only_the_prefixes_of_the_workflows_they_serve(aws:
                 assert "ml_training" not in text
 
 
+def test_the_approval_function_may_only_write_approval_requests(aws: dict[str, Template]) -> None:
+    template = aws["stepstone-examples-approval-release"]
+    (approval,) = [f for f in resources(template, "AWS::Lambda::Function").values()
+                   if f["Properties"]["Handler"] == "lambdas.approval.handler"]
+    s3_statements = [s for s in statements(template, approval["Properties"]["Role"]["Fn::GetAtt"][0])
+                     if "s3:" in json.dumps(s["Action"])]
+    assert [s["Action"] for s in s3_statements] == ["s3:PutObject"]
+    assert "/runs/approval_release/*/approvals/*" in json.dumps(s3_statements[0]["Resource"])
+
+
 def test_schedules_carry_their_time_zone_and_every_parameter(aws: dict[str, Template]) -> None:
     schedules = resources(aws["stepstone-examples-ml-training"], "AWS::Scheduler::Schedule")
     (schedule,) = schedules.values()
