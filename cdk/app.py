@@ -21,6 +21,7 @@ def _quiet_node_warning() -> None:
 
 def build(app: Any, root: Path) -> list[Any]:
     """Add the stacks to ``app``; returns them (the shared stack first)."""
+    from compiler import compile_workflow
     from compiler.loader import load_module, workflows_in
 
     from .settings import Settings, SettingsError
@@ -34,8 +35,9 @@ def build(app: Any, root: Path) -> list[Any]:
             files.append((file, definitions))
     if not files:
         raise SettingsError("stepstone:workflows names no file that defines a @workflow")
-    gpu = not settings.localstack and any(
-        step.is_batch for _, definitions in files for d in definitions for step in _steps(d))
+    compiled = {d.name: compile_workflow(d, batch_as_lambda=settings.localstack)
+                for _, definitions in files for d in definitions}
+    gpu = any(c.resources.batch for c in compiled.values())  # Batch steps, where they run on Batch
     from compiler.triggers import S3Upload
 
     buckets = [t.bucket for _, definitions in files for d in definitions for t in d.options.triggers
@@ -44,8 +46,8 @@ def build(app: Any, root: Path) -> list[Any]:
     stacks: list[Any] = [shared]
     owner: dict[str, Any] = {}
     for file, definitions in files:
-        stack = WorkflowStack(app, stack_name(file, root), file=file, definitions=definitions, shared=shared,
-                              settings=settings)
+        stack = WorkflowStack(app, stack_name(file, root), file=file, definitions=definitions, compiled=compiled,
+                              shared=shared, settings=settings)
         stacks.append(stack)
         owner.update({d.name: stack for d in definitions})
     for stack in stacks[1:]:  # a workflow's stack after the stacks of the workflows it calls
@@ -54,12 +56,6 @@ def build(app: Any, root: Path) -> list[Any]:
                 if called in owner and owner[called] is not stack:
                     stack.add_stack_dependency(owner[called])
     return stacks
-
-
-def _steps(definition: Any) -> Any:
-    from compiler.parse import parse_workflow
-
-    return parse_workflow(definition).steps.values()
 
 
 def main() -> None:

@@ -4,7 +4,7 @@ per workflow file (its step functions, state machines, triggers, alarms, GPU job
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +12,6 @@ from aws_cdk import CfnOutput, Stack
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
-from compiler import compile_workflow
 from compiler.pipeline import CompiledWorkflow, nested_workflows
 from compiler.workflows import WorkflowDef
 
@@ -57,7 +56,8 @@ class SharedStack(Stack):
 
 class WorkflowStack(Stack):
     def __init__(self, scope: Construct, id: str, *, file: Path, definitions: Sequence[WorkflowDef[..., Any]],
-                 shared: SharedStack, settings: Settings, **kwargs: Any) -> None:
+                 compiled: Mapping[str, CompiledWorkflow], shared: SharedStack, settings: Settings,
+                 **kwargs: Any) -> None:
         super().__init__(scope, id, description=f"stepstone workflows of {file.name}: "
                                                 + ", ".join(d.name for d in definitions), **kwargs)
         self.add_stack_dependency(shared)  # its bucket, topic and queue, which this stack names (no exports)
@@ -69,20 +69,20 @@ class WorkflowStack(Stack):
             for callee in [*nested_workflows(definition), definition]:
                 if callee.name in local and callee not in ordered:
                     ordered.append(callee)
-        compiled: list[CompiledWorkflow] = [compile_workflow(d, batch_as_lambda=settings.localstack) for d in ordered]
+        ours = [compiled[d.name] for d in ordered]
         requirements = bundle.runtime_requirements(settings.requirements)
         environment = {"POWERTOOLS_TRACE_DISABLED": "true"} if settings.localstack else {}
         self.runners = StepRunners(self, "StepFunctions", code=bundle.code_folder(file),
                                    dependencies=bundle.layer_folder(requirements),
-                                   runtime=python_runtime(bundle.PYTHON), store=store, workflows=compiled,
+                                   runtime=python_runtime(bundle.PYTHON), store=store, workflows=ours,
                                    batch_as_lambda=settings.localstack, environment=environment)
         jobs: GpuJobs | None = None
-        if any(c.resources.batch for c in compiled):
+        if any(c.resources.batch for c in ours):
             assert shared.gpu is not None, "the shared stack has a GPU queue when a workflow has Batch steps"
             jobs = GpuJobs(self, "GpuJobs", context=bundle.image_context(file, requirements), store=store,
-                           workflows=compiled)
+                           workflows=ours)
         self.workflows: dict[str, Workflow] = {}
-        for definition, result in zip(ordered, compiled, strict=True):
+        for definition, result in zip(ordered, ours, strict=True):
             name = result.name
             workflow = Workflow(
                 self, name, compiled=result, runners=self.runners, store=store, log_level=settings.log_level,

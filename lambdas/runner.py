@@ -15,7 +15,6 @@ base classes has, so ``except DataError`` catches subclasses as Python does.
 from __future__ import annotations
 
 import contextlib
-import importlib
 import inspect
 import json
 import time
@@ -27,6 +26,7 @@ from typing import Any
 
 from compiler.artifacts import RunningStep, StepContext, current_step
 from compiler.failures import PermanentError
+from compiler.loader import import_ref
 from compiler.protocol import attempt_prefix, cache_key, output_key
 from compiler.steps import StepDef
 
@@ -101,10 +101,7 @@ class StepCall:
 
 def import_step(ref: str) -> StepDef[..., Any]:
     """The ``@step`` object named ``module:qualname``."""
-    module_name, _, qualname = ref.partition(":")
-    target: Any = importlib.import_module(module_name)
-    for part in qualname.split("."):
-        target = getattr(target, part)
+    target = import_ref(ref)
     if not isinstance(target, StepDef):
         raise TypeError(f"{ref} is not a @step")
     return target

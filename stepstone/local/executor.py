@@ -13,7 +13,6 @@ the run record and to an event sink (the live view).
 from __future__ import annotations
 
 import contextvars
-import importlib
 import json
 import random
 import threading
@@ -41,6 +40,7 @@ from compiler.ir import (
     Try,
     Workflow,
 )
+from compiler.loader import import_ref
 from compiler.parse import parse_workflow
 from compiler.protocol import run_prefix
 from lambdas.runner import StepCall as RunnerCall
@@ -445,10 +445,7 @@ class LocalRun:
 
     def nested(self, node: CallWorkflow, frame: Frame) -> None:
         """A call to another workflow: a run of its own (a child execution), as startExecution.sync:2."""
-        module, _, qualname = node.ref.partition(":")
-        definition: Any = importlib.import_module(module)
-        for part in qualname.split("."):
-            definition = getattr(definition, part)
+        definition: Any = import_ref(node.ref)
         params = definition.validate_params({name: frame.plain(value) for name, value in node.params})
         child_id = f"{self.run_id}.{slug(frame.map_path + '-' if frame.map_path else '')}{slug(node.name)}"
         earlier = find_run(self.store, child_id)

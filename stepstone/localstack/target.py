@@ -184,19 +184,24 @@ class LocalStackTarget:
         definition: dict[str, JSON] = json.loads(described["definition"])
         return definition
 
-    def history(self, arn: str) -> History:
-        execution = self.source(arn).describe()
+    def history(self, execution: dict[str, JSON]) -> History:
+        """A reader of the run DescribeExecution (or its logs) describes."""
         bucket = self.bucket(execution["stateMachineArn"])
         history = History(execution, self.definition(execution["stateMachineArn"]),
                           lambda key: self.lineage(key, bucket))
         history.record.target = "localstack"
         return history
 
-    def record(self, arn: str) -> RunRecord:
-        history = self.history(arn)
-        for _ in history.feed(self.source(arn).events()):
+    def read(self, arn: str) -> History:
+        """The run as it is now: described and every event so far read, once each."""
+        described, events = self.source(arn).poll()
+        history = self.history(described)
+        for _ in history.feed(events):
             pass
-        return history.record
+        return history
+
+    def record(self, arn: str) -> RunRecord:
+        return self.read(arn).record
 
     def state_machines(self) -> list[dict[str, JSON]]:
         """The state machines of stepstone workflows here: tagged with their workflow (the
@@ -253,13 +258,12 @@ class LocalStackTarget:
         (if given) it gives up with TimeoutError; the run goes on."""
         deadline = None if timeout is None else time.monotonic() + timeout
         source = self.source(arn)
-        history = self.history(arn)
+        described, events = source.poll()
+        history = self.history(described)
         record = history.record
         asked: set[str] = set()
         on_event(Event("run", record))
         while True:
-            described, events = source.poll()
-            history.describe(described)
             for step, note in history.feed(events):
                 on_event(Event("step", record, step, note))
             for key, question in list(history.waiting.items()):
@@ -279,6 +283,8 @@ class LocalStackTarget:
             if deadline is not None and time.monotonic() > deadline:
                 raise TimeoutError(f"run {record.run_id} still runs after {timeout:.0f} s")
             time.sleep(POLL_SECONDS)
+            described, events = source.poll()  # described first: a finished run's events are all there
+            history.describe(described)
         on_event(Event("run", record))
         return record
 
@@ -304,9 +310,7 @@ class LocalStackTarget:
 
     def pending_approvals(self, arn: str) -> Iterator[tuple[str, str]]:
         """(state, question) of each gate of the run that waits for an answer now."""
-        history = self.history(arn)
-        for _ in history.feed(self.source(arn).events()):
-            pass
+        history = self.read(arn)
         for key, question in history.waiting.items():
             yield history.record.steps[key].state, question
 
