@@ -22,6 +22,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_scheduler as scheduler
 from constructs import Construct
 
+from compiler import protocol
 from compiler.triggers import S3Upload, WorkflowSucceeded
 from compiler.workflows import WorkflowDef
 
@@ -51,7 +52,8 @@ class Triggers(Construct):
         self.schedules: list[scheduler.CfnSchedule] = []
         options = definition.options
         for index, schedule in enumerate(options.schedules, start=1):
-            run_input = json.dumps(definition.validate_params(schedule.params), sort_keys=True)
+            run_input = json.dumps(protocol.run_input(definition.validate_params(schedule.params), {
+                "kind": "schedule", "expression": schedule.expression}), sort_keys=True)
             expression = _rule_expression(schedule.expression, schedule.timezone)
             if localstack and expression is not None:
                 self._rule(f"Schedule{index}", run_input=run_input, schedule_expression=expression,
@@ -79,7 +81,8 @@ class Triggers(Construct):
                 self._rule(f"After{index}", event_pattern={
                     "source": ["aws.states"], "detail-type": ["Step Functions Execution Status Change"],
                     "detail": {"status": ["SUCCEEDED"], "stateMachineArn": [upstream]}},
-                    run_input=json.dumps(definition.validate_params(trigger.params), sort_keys=True),
+                    run_input=json.dumps(protocol.run_input(definition.validate_params(trigger.params), {
+                        "kind": "workflow", "workflow": trigger.workflow}), sort_keys=True),
                     description=f"start {definition.name} each time {trigger.workflow} succeeds")
 
     def _rule(self, id: str, *, description: str, run_input: str | None = None, schedule_expression: str | None = None,

@@ -7,6 +7,11 @@ compiler keeps its own values under ``vars`` (one key per value the body names) 
 a fan-out, the item's position under ``map_path`` (``"for_p_in_grid/3"``). Parameters may
 not use these two names.
 
+**What started a run** travels in its input too, under ``stepstone_trigger``: ``{"kind":
+"manual", "by": ...}``, ``{"kind": "schedule", "expression": ...}``, ``{"kind": "s3", "bucket":
+..., "key": ...}``, ``{"kind": "workflow", "workflow": ...}`` or ``{"kind": "redrive", "run": ...}``
+(see :func:`trigger_text`). No state reads it; ``stepstone runs`` shows it.
+
 **An envelope** is how a step's output travels: ``{"fields": {...}, "value": ..., "ref": ...}``.
 ``fields`` holds the output's top-level scalar fields (so conditions can test them);
 ``value`` holds the whole output when it is small, else null; ``ref`` is the S3 key (in
@@ -53,25 +58,35 @@ error) and, for Batch steps, the final ``output.json``; ``cache/`` holds the rec
 
 from __future__ import annotations
 
+from typing import Any
+
 __all__ = [
     "BATCH_ENV",
     "ENVELOPE_KEYS",
     "ENVELOPE_OVERHEAD",
     "MAP_PATH_KEY",
+    "TRIGGER_KEY",
     "VARS_KEY",
     "approval_key",
     "attempt_prefix",
     "cache_key",
+    "is_redrive",
     "output_key",
+    "redrive_key",
+    "redrive_run_id",
     "run_id_of",
+    "run_input",
     "run_prefix",
+    "split_input",
     "step_prefix",
+    "trigger_text",
 ]
 
 ENVELOPE_OVERHEAD = 512  # bytes an envelope may add around its inline value
 VARS_KEY = "vars"
 MAP_PATH_KEY = "map_path"
 ENVELOPE_KEYS = ("fields", "ref", "value")
+TRIGGER_KEY = "stepstone_trigger"
 
 BATCH_ENV = {
     "execution": "STEPSTONE_EXECUTION",
@@ -110,6 +125,27 @@ def approval_key(workflow: str, run: str, state: str) -> str:
     return f"{run_prefix(workflow, run)}approvals/{state}.json"
 
 
+def redrive_key(workflow: str, run: str) -> str:
+    """Where a run that continues a failed one finds the finished steps it may reuse:
+    ``{"from": <run>, "steps": {"[<map_path>/]<state>": {"envelope": ..., "attempt": n}, ...}}``."""
+    return f"{run_prefix(workflow, run)}redrive.json"
+
+
+def redrive_run_id(run: str) -> str:
+    """The id of the run that continues ``run`` where Step Functions cannot redrive it:
+    ``<run>_r1``, then ``<run>_r2`` (execution names allow ``_``; stepstone's own ids and
+    event ids have none, so the step runner looks for a redrive record only in these)."""
+    base, sep, number = run.rpartition("_r")
+    if sep and number.isdigit():
+        return f"{base}_r{int(number) + 1}"
+    return f"{run}_r1"
+
+
+def is_redrive(run: str) -> bool:
+    base, sep, number = run.rpartition("_r")
+    return bool(sep and base and number.isdigit())
+
+
 def run_id_of(execution: str) -> str:
     """The run id of an execution ARN: the execution's name (``$$.Execution.Name``), in
     ``arn:aws:states:<region>:<account>:execution:<machine>:<name>`` and in an Express
@@ -121,3 +157,36 @@ def run_id_of(execution: str) -> str:
 def cache_key(workflow: str, step: str, code_hash: str, inputs_hash: str) -> str:
     """The record that lets a ``cache=True`` step skip work it has done before."""
     return f"cache/{workflow}/{step}/{code_hash}/{inputs_hash}.json"
+
+
+def run_input(params: dict[str, Any], trigger: dict[str, Any]) -> dict[str, Any]:
+    """A run's input: its parameters at the root, and what started it under TRIGGER_KEY."""
+    return {**params, TRIGGER_KEY: trigger}
+
+
+def split_input(document: Any) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """A run's parameters and its trigger (None when the input does not say), from its input."""
+    if not isinstance(document, dict):
+        return {}, None
+    params = {k: v for k, v in document.items() if k != TRIGGER_KEY}
+    trigger = document.get(TRIGGER_KEY)
+    return params, trigger if isinstance(trigger, dict) else None
+
+
+def trigger_text(trigger: dict[str, Any] | None) -> str:
+    """What started a run, in a few words: ``manual``, ``schedule cron(0 3 * * ? *)``,
+    ``s3://raw-data/sales/day.csv``, ``after etl_s3``, ``redrive of <run>``; ``?`` when unknown."""
+    if not trigger:
+        return "?"
+    kind = trigger.get("kind")
+    if kind == "manual":
+        return "manual" + (f" ({trigger['by']})" if trigger.get("by") else "")
+    if kind == "schedule":
+        return f"schedule {trigger.get('expression', '')}".strip()
+    if kind == "s3":
+        return f"s3://{trigger.get('bucket', '')}/{trigger.get('key', '')}"
+    if kind == "workflow":
+        return f"after {trigger.get('workflow', '')}"
+    if kind == "redrive":
+        return f"redrive of {trigger.get('run', '')}"
+    return str(kind or "?")

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 from .errors import CompileError, Location, caller_location
+from .protocol import TRIGGER_KEY
 
 if TYPE_CHECKING:
     from .workflows import WorkflowDef
@@ -73,12 +74,13 @@ class S3Upload:
         document = definition.validate_params({**self.params, **passed})
         paths: dict[str, str] = {}
         marks: dict[str, str] = {}
+        paths["bucket"], marks["bucket"] = "$.detail.bucket.name", "\x00bucket\x00"
+        paths["key"], marks["key"] = "$.detail.object.key", "\x00key\x00"
         if self.bucket_param:
-            paths["bucket"], marks["bucket"] = "$.detail.bucket.name", "\x00bucket\x00"
             document[self.bucket_param] = marks["bucket"]
         if self.key_param:
-            paths["key"], marks["key"] = "$.detail.object.key", "\x00key\x00"
             document[self.key_param] = marks["key"]
+        document[TRIGGER_KEY] = {"kind": "s3", "bucket": marks["bucket"], "key": marks["key"]}
         if event_id:
             paths["id"], marks["id"] = "$.id", "\x00id\x00"
             document["id"] = marks["id"]

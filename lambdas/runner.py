@@ -27,7 +27,7 @@ from typing import Any
 from compiler.artifacts import RunningStep, StepContext, current_step
 from compiler.failures import PermanentError
 from compiler.loader import import_ref
-from compiler.protocol import attempt_prefix, cache_key, output_key
+from compiler.protocol import attempt_prefix, cache_key, is_redrive, output_key, redrive_key
 from compiler.steps import StepDef
 
 from .envelope import OutputTooLarge, make_envelope, read_envelope
@@ -191,6 +191,47 @@ def _python_arguments(step: StepDef[..., Any], resolved: Mapping[str, ResolvedIn
     return kwargs
 
 
+_redrives: dict[tuple[str, str], JSON] = {}  # (workflow, run) -> its redrive record (one read per run)
+
+
+def _reuse(call: StepCall, store: ArtifactStore, code: str,
+           inputs_hash: str) -> tuple[dict[str, JSON], str, JSON] | None:
+    """In a run that continues a failed one (see ``redrive_key``): the envelope of this step's
+    finished attempt there, that attempt's prefix and its lineage's output, when the same
+    code ran on the same inputs; None otherwise (the step runs)."""
+    if not is_redrive(call.run):
+        return None
+    marker = (call.workflow, call.run)
+    if marker not in _redrives:
+        try:
+            _redrives[marker] = json.loads(store.read(redrive_key(call.workflow, call.run)))
+        except Exception:  # no record: a run that merely looks like one
+            _redrives[marker] = None
+    document = _redrives[marker]
+    key = f"{call.map_path}/{call.state}" if call.map_path else call.state
+    entry = (document or {}).get("steps", {}).get(key)
+    if not isinstance(entry, dict):
+        return None
+    earlier = attempt_prefix(call.workflow, document["from"], call.state, int(entry.get("attempt", 0)),
+                             call.map_path)
+    try:
+        before = json.loads(store.read(earlier + "lineage.json"))
+    except Exception:
+        return None
+    if before.get("code_hash") != code or before.get("inputs_hash") != inputs_hash:
+        return None  # the step or what goes into it changed: run it
+    if call.batch:  # the next states read a Batch step's output at this run's key
+        try:
+            store.write(output_key(call.workflow, call.run, call.state, call.map_path),
+                        store.read(output_key(call.workflow, document["from"], call.state, call.map_path)),
+                        if_absent=True)
+        except Exception:
+            return None
+    envelope = entry.get("envelope")
+    return (envelope if isinstance(envelope, dict) else {"fields": {}, "ref": None, "value": None}), earlier, \
+        before.get("output")
+
+
 def run_step(call: StepCall, store: ArtifactStore, *,
              invoke: Callable[[Callable[..., Any], dict[str, Any]], Any] | None = None) -> dict[str, JSON]:
     """Run ``call``; return its envelope; raise :class:`StepFailed` when it fails.
@@ -211,6 +252,13 @@ def run_step(call: StepCall, store: ArtifactStore, *,
         lineage["inputs"] = {name: {"ref": r.ref, "hash": r.hash} for name, r in resolved.items()}
         inputs_hash = content_hash(canonical({name: r.hash for name, r in sorted(resolved.items())}))[7:]
         lineage["inputs_hash"] = inputs_hash
+        reused = _reuse(call, store, code, inputs_hash)
+        if reused is not None:
+            reused_envelope, earlier, earlier_output = reused
+            lineage.update(status="reused", reused_from=earlier, output=earlier_output, finished=_now(),
+                           duration_ms=round((time.perf_counter() - clock) * 1000, 3))
+            store.write(prefix + "lineage.json", canonical(lineage), if_absent=True)
+            return reused_envelope
         cached = call.cache or step.options.cache
         cached_key = cache_key(call.workflow, step.name, code, inputs_hash) if cached else None
         if cached_key is not None and store.exists(cached_key):

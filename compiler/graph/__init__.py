@@ -5,8 +5,10 @@ from __future__ import annotations
 from .build import Graph, build_graph
 from .dot import to_dot
 from .mermaid import to_mermaid
+from .status import NOT_RUN, Progress, progress, status_classes, step_statuses
 
-__all__ = ["FORMATS", "Graph", "build_graph", "render", "to_dot", "to_mermaid"]
+__all__ = ["FORMATS", "NOT_RUN", "Graph", "Progress", "build_graph", "progress", "render", "status_classes",
+           "step_statuses", "to_dot", "to_mermaid"]
 
 FORMATS = ("mermaid", "dot")
 

@@ -27,7 +27,7 @@ from ..ir import (
 )
 from ..options import Batch
 
-__all__ = ["Edge", "Graph", "GraphNode", "Group", "build_graph"]
+__all__ = ["Edge", "Graph", "GraphNode", "Group", "build_graph", "reduced_deps"]
 
 Shape = Literal["step", "gpu", "choice", "approval", "workflow", "return", "fail", "start", "end", "value"]
 
@@ -63,6 +63,8 @@ class Graph:
     edges: list[Edge] = field(default_factory=list)
     groups: dict[str, Group] = field(default_factory=dict)
     top: list[str] = field(default_factory=list)  # ids not inside any group
+    # the IR it was drawn from (to colour it by a run's progress: see status.py)
+    workflow: Workflow | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass
@@ -72,7 +74,7 @@ class _Piece:
     ends: bool = False  # every path through it ends (return/raise)
 
 
-def _reduce(block: Block) -> list[set[int]]:
+def reduced_deps(block: Block) -> list[set[int]]:
     """Each unit's dependencies without those implied through another dependency."""
     reach: list[set[int]] = []
     reduced: list[set[int]] = []
@@ -88,7 +90,7 @@ def _reduce(block: Block) -> list[set[int]]:
 class _Builder:
     def __init__(self, workflow: Workflow) -> None:
         self.wf = workflow
-        self.graph = Graph(title=workflow.name)
+        self.graph = Graph(title=workflow.name, workflow=workflow)
         self.count = 0
 
     def _id(self, prefix: str) -> str:
@@ -110,7 +112,7 @@ class _Builder:
     def block(self, block: Block, container: list[str]) -> tuple[list[str], list[tuple[str, str]], bool]:
         """Draw a block: its entry ids, its open exits, and whether it always ends."""
         pieces = [self.unit(u.node, container) for u in block.units]
-        reduced = _reduce(block)
+        reduced = reduced_deps(block)
         has_successor = [False] * len(pieces)
         for index, deps in enumerate(reduced):
             for d in sorted(deps):

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from .build import Graph, GraphNode
+from .status import STATUS_STYLES
 
 __all__ = ["to_mermaid"]
 
@@ -29,7 +32,8 @@ _CLASSES = {
 
 
 def _text(label: str) -> str:
-    return label.replace('"', "#quot;").replace("<", "#lt;").replace(">", "#gt;")
+    # Mermaid's entity codes: no quote ends the label, no tag is markup, no backtick starts a Markdown string
+    return label.replace('"', "#quot;").replace("<", "#lt;").replace(">", "#gt;").replace("`", "#96;")
 
 
 def _node(node: GraphNode) -> str:
@@ -37,8 +41,12 @@ def _node(node: GraphNode) -> str:
     return f"{node.id}{left}{_text(node.label)}{right}"
 
 
-def to_mermaid(graph: Graph, *, classes: dict[str, str] | None = None) -> str:
-    """The graph as a Mermaid ``flowchart TD``; ``classes`` maps node ids to extra class names."""
+def to_mermaid(graph: Graph, *, classes: Mapping[str, str] | None = None) -> str:
+    """The graph as a Mermaid ``flowchart TD``; ``classes`` maps node ids to extra class names.
+
+    The classes of a run's statuses (``status_classes(graph, statuses)``: succeeded, cached,
+    running, failed, notrun) come with their ``classDef``; they follow the shapes' own, so a
+    node's status colour wins over its shape's."""
     lines = ["flowchart TD"]
 
     def emit(ids: list[str], indent: str) -> None:
@@ -60,6 +68,10 @@ def to_mermaid(graph: Graph, *, classes: dict[str, str] | None = None) -> str:
     for shape, style in _CLASSES.items():
         if shape in used:
             lines.append(f"  classDef {shape} {style}")
+    extra = set((classes or {}).values())
+    for name, style in STATUS_STYLES.items():
+        if name in extra:
+            lines.append(f"  classDef {name} {style}")
     for node in graph.nodes.values():
         if node.shape in _CLASSES:
             lines.append(f"  class {node.id} {node.shape}")

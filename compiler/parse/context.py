@@ -17,7 +17,7 @@ from ..workflows import WorkflowDef
 
 __all__ = ["Scope", "Unset", "VarInfo", "WorkflowContext", "load_body"]
 
-RESERVED_ROOT_KEYS = frozenset({"vars", "map_path"})
+RESERVED_ROOT_KEYS = frozenset({"vars", "map_path", "stepstone_trigger"})
 MAX_STATE_NAME = 80
 
 

@@ -3,23 +3,28 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from rich.markup import escape
 
 from compiler import CompileError, compile_workflow
 from compiler.explain import explain
-from compiler.graph import FORMATS, build_graph, render
+from compiler.graph import FORMATS, build_graph, render, status_classes, to_mermaid
 from compiler.loader import LoadError, load_module, load_workflows, split_spec, workflows_in
 from compiler.parse import parse_workflow
 from compiler.pipeline import check
 
 from ..console import EXIT_COMPILE, EXIT_FAILED, EXIT_OK, err, fail, out, print_compile_error
+from ..graph_view import record_statuses
 from . import main
 from .common import compile_or_exit, error_json, load_or_exit, one_workflow
+
+if TYPE_CHECKING:
+    from ..local.records import RunRecord
 
 
 @main.command("compile")
@@ -114,25 +119,105 @@ def validate(specs: tuple[str, ...], as_json: bool) -> None:
 @click.argument("spec", metavar="FILE[:NAME]")
 @click.option("-f", "--format", "fmt", type=click.Choice(FORMATS), default="mermaid", show_default=True,
               help="mermaid renders on GitHub and in Markdown; dot is for Graphviz (dot -Tsvg).")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write to a file.")
-def graph(spec: str, fmt: str, output: Path | None) -> None:
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write to a file (with --html: the page; default WORKFLOW.html or WORKFLOW-RUN.html).")
+@click.option("--html", "as_html", is_flag=True,
+              help="Write a self-contained HTML page (Mermaid inlined: it opens offline) instead of text.")
+@click.option("--run", "run_id", metavar="RUN_ID",
+              help="Colour the states by how this run went (a unique prefix of its id is enough); the page adds "
+                   "a legend, the run's summary and its steps.")
+@click.option("--home", metavar="DIR", help="Where local runs are kept (default: $STEPSTONE_HOME or .stepstone).")
+@click.option("-t", "--target", type=click.Choice(("local", "localstack")), default="local", show_default=True,
+              help="Where the --run ran: local, or localstack (`stepstone localstack up` first).")
+def graph(spec: str, fmt: str, output: Path | None, as_html: bool, run_id: str | None, home: str | None,
+          target: str) -> None:
     """Draw a workflow: its steps, what depends on what, its conditions and fan-outs.
 
     \b
     FILE is a workflow file; FILE:NAME picks one workflow when the file holds several.
+    With --run, the states are coloured by that run: green succeeded, cyan cached or
+    reused, yellow running or retrying, red failed, grey not run. --html writes a page
+    that opens in any browser without a network (Mermaid is inlined from node_modules:
+    `npm ci` installs it).
     Examples:
       stepstone graph examples/ml_training.py > ml_training.mmd
       stepstone graph examples/hpo_fanout.py --format dot | dot -Tsvg > hpo.svg
+      stepstone graph examples/ml_training.py --html                  (writes ml_training.html)
+      stepstone graph examples/etl_s3.py --html --run 20261122-171512-3f9a
+      stepstone graph examples/etl_s3.py --html --run 20261122-171512 -t localstack -o run.html
     """
+    if as_html and fmt != "mermaid":
+        fail("--html draws with Mermaid; leave out --format dot")
+    if (home or target != "local") and not run_id:
+        fail(f"{'--home' if home else '--target'} says where to find the run; give it with --run RUN_ID")
+    if home and target != "local":
+        fail("--home is for the local target; on LocalStack the run lives in Step Functions",
+             hint="leave it out, or use --target local")
+    if run_id and fmt != "mermaid":
+        fail("--run colours the Mermaid picture; leave out --format dot")
     workflow = one_workflow(spec, load_or_exit(spec))
     try:
         ir = parse_workflow(workflow)
     except CompileError as exc:
         print_compile_error(exc)
         sys.exit(EXIT_COMPILE)
-    text = render(build_graph(ir), fmt)
+    drawing = build_graph(ir)
+    record = _find_run(run_id, target, home) if run_id else None
+    if record is not None and record.workflow != workflow.name:
+        fail(f"run {record.run_id} is of workflow {record.workflow!r}, not {workflow.name!r}",
+             hint=f"draw it with the file it ran from: stepstone graph {record.file} --run {record.run_id}"
+             if record.file else f"draw it with the file that defines {record.workflow!r}")
+    if as_html:
+        from ..graph_page import MermaidMissing, graph_page, project_root
+
+        try:
+            page = graph_page(drawing, record=record, source=spec)
+        except MermaidMissing:
+            fail(f"the HTML page needs Mermaid: run `npm ci` in {project_root()}")
+        target_file = output or Path(f"{workflow.name}-{record.run_id}.html" if record else f"{workflow.name}.html")
+        try:
+            target_file.write_text(page, encoding="utf-8")
+        except OSError as exc:
+            fail(f"cannot write {target_file}: {exc.strerror or exc}")
+        err.print(f"wrote {escape(str(target_file))} ({len(page.encode()) / 1e6:.1f} MB, opens offline)")
+        return
+    if record is not None:
+        text = to_mermaid(drawing, classes=status_classes(drawing, record_statuses(record), run_status=record.status,
+                                                          failed_state=record.failed_state))
+    else:
+        text = render(drawing, fmt)
     if output is None:
         sys.stdout.write(text)
     else:
         output.write_text(text, encoding="utf-8")
         err.print(f"wrote {escape(str(output))}")
+
+
+def _find_run(run_id: str, target: str, home: str | None) -> RunRecord:
+    """The run's record, from the local store or from LocalStack; a missing one is one line and exit 2."""
+    if target == "local":
+        from lambdas.store import LocalStore
+
+        from ..local import find_run
+
+        store = LocalStore(home or os.environ.get("STEPSTONE_HOME", ".stepstone"))
+        record = find_run(store, run_id)
+        if record is None:
+            fail(f"no run {run_id!r} in {store.root}", hint="list runs with `stepstone runs`")
+        return record
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from ..localstack import LocalStackError
+    from ..localstack.target import LocalStackTarget, NoSuchRun
+
+    up = "start it with `stepstone localstack up`"
+    try:
+        remote = LocalStackTarget()
+        remote.check()
+        return remote.record(remote.find(run_id))
+    except NoSuchRun:
+        fail(f"no run {run_id!r} on LocalStack", hint="list runs with `stepstone runs --target localstack`")
+    except LocalStackError as exc:
+        fail(str(exc), hint=up)
+    except (BotoCoreError, ClientError) as exc:
+        fail(f"LocalStack: {exc}", hint=f"is LocalStack running? {up}")

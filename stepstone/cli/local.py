@@ -1,4 +1,4 @@
-"""Commands for runs: run, runs, show, on the local target (the default) or on LocalStack."""
+"""``stepstone run``: a workflow run here, in this process (the default), or on LocalStack."""
 
 from __future__ import annotations
 
@@ -11,30 +11,26 @@ from typing import Any
 import click
 from rich.markup import escape
 from rich.prompt import Confirm
-from rich.table import Table
-from rich.text import Text
 
+from compiler.protocol import trigger_text
 from compiler.workflows import ParamsError
 
-from ..console import EXIT_FAILED, EXIT_OK, EXIT_USAGE, err, fail, out
-from ..local import LocalRun, find_run, list_runs, new_run_id
+from ..console import err, fail, out
+from ..local import LocalRun, find_run, new_run_id
+from ..local.approvals import waiting_approver
 from ..local.records import RunRecord
-from ..local.view import STYLES, LiveView, _duration, run_summary, steps_table
+from ..local.view import LiveView
 from . import main
 from .common import compile_or_exit, load_or_exit, one_workflow
+from .ops import finish
+from .remote import DEFAULT_HOME
+from .remote import store as _store
 
 EXIT_INTERRUPTED = 130
-DEFAULT_HOME = ".stepstone"
-TARGETS = ("local", "localstack")
-target_option = click.option(
-    "-t", "--target", type=click.Choice(TARGETS), default="local", show_default=True,
-    help="Where: local (in this process) or localstack (emulated AWS: `stepstone localstack up` first).")
-
-
-def _store(home: str | None) -> Any:
-    from lambdas.store import LocalStore
-
-    return LocalStore(home or os.environ.get("STEPSTONE_HOME", DEFAULT_HOME))
+run_target_option = click.option(
+    "-t", "--target", type=click.Choice(("local", "localstack")), default="local", show_default=True,
+    help="Where: local (in this process) or localstack (emulated AWS: `stepstone localstack up` first). For "
+         "AWS: `stepstone deploy`, then `stepstone trigger --target aws`.")
 
 
 def _parse_params(pairs: tuple[str, ...], input_file: Path | None) -> dict[str, Any]:
@@ -83,9 +79,14 @@ def _describe_params(definition: Any) -> str:
 @click.option("--home", metavar="DIR",
               help=f"Where runs and artifacts go (default: $STEPSTONE_HOME or {DEFAULT_HOME}).")
 @click.option("--json", "as_json", is_flag=True, help="Print the run record as JSON at the end.")
-@target_option
+@click.option("--run-id", hidden=True, help="The run's id (stepstone trigger picks it).")
+@click.option("--trigger-json", hidden=True, help="What started the run (stepstone trigger says).")
+@click.option("--approvals-wait", is_flag=True, hidden=True,
+              help="Without a terminal, wait for `stepstone approve` instead of failing (stepstone trigger).")
+@run_target_option
 def run(spec: str, pairs: tuple[str, ...], input_file: Path | None, resume_id: str | None, approval: bool | None,
-        workers: int, debug: bool, home: str | None, as_json: bool, target: str) -> None:
+        workers: int, debug: bool, home: str | None, as_json: bool, run_id: str | None, trigger_json: str | None,
+        approvals_wait: bool, target: str) -> None:
     """Run a workflow: here, in this process (the default: no AWS, no set-up), or on LocalStack.
 
     On the local target, steps run through the same step runner as in AWS; their outputs
@@ -108,6 +109,7 @@ def run(spec: str, pairs: tuple[str, ...], input_file: Path | None, resume_id: s
              hint="leave it out, or run with --target local")
     store = _store(home)
     previous: RunRecord | None = None
+    started_by = json.loads(trigger_json) if trigger_json else {"kind": "manual", "by": os.environ.get("USER")}
     if resume_id is not None:
         previous = find_run(store, resume_id)
         if previous is None:
@@ -132,9 +134,14 @@ def run(spec: str, pairs: tuple[str, ...], input_file: Path | None, resume_id: s
     live = out.is_terminal and not debug and not as_json
     view = LiveView(err if as_json else out, live=live)
 
+    run_id = previous.run_id if previous else run_id or new_run_id()
+    waiter = waiting_approver(store, definition.name, run_id)
+
     def approver(question: str, state: str) -> bool:
         if approval is not None:
             return approval
+        if approvals_wait:
+            return waiter(question, state)
         if not sys.stdin.isatty():
             from ..local.executor import RunFailure
 
@@ -143,8 +150,9 @@ def run(spec: str, pairs: tuple[str, ...], input_file: Path | None, resume_id: s
         with view.paused():
             return Confirm.ask(f"[bold]approval[/bold] {escape(state)}: {escape(question)}", default=False)
 
-    local = LocalRun(definition, store, run_id=new_run_id(), file=spec, workers=workers, sequential=debug,
-                     approver=approver, on_event=view, resume=previous)
+    local = LocalRun(definition, store, run_id=run_id, file=spec.rsplit(":", 1)[0] if ".py:" in spec
+                     else spec, workers=workers, sequential=debug, approver=approver, on_event=view,
+                     resume=previous, trigger=trigger_text(started_by), echo_output=not as_json)
     if not as_json:
         verb = "resuming" if previous else "running"
         out.print(f"{verb} [bold]{escape(definition.name)}[/bold] as run [bold]{local.run_id}[/bold] "
@@ -158,102 +166,5 @@ def run(spec: str, pairs: tuple[str, ...], input_file: Path | None, resume_id: s
                   f"`stepstone run {escape(spec)} --resume {record.run_id}`")
         sys.stdout.flush()
         os._exit(EXIT_INTERRUPTED)  # do not wait for steps still running in worker threads
-    record = result.record
-    if as_json:
-        sys.stdout.write(record.model_dump_json(indent=2) + "\n")
-    else:
-        out.print(run_summary(record, str(Path(store.root) / "runs" / record.workflow / record.run_id)))
-        if record.status == "failed":
-            out.print(f"[dim]see the error in full: stepstone show {record.run_id}; continue after a fix: "
-                      f"stepstone run {escape(spec)} --resume {record.run_id}[/dim]")
-    sys.exit(EXIT_OK if record.status == "succeeded" else EXIT_FAILED)
-
-
-@main.command()
-@click.argument("workflow", required=False)
-@click.option("--status", type=click.Choice(["running", "succeeded", "failed", "interrupted"]),
-              help="Only runs with this status.")
-@click.option("-n", "--limit", default=20, show_default=True, help="At most this many (newest first).")
-@click.option("--home", metavar="DIR", help=f"Where runs are kept (default: $STEPSTONE_HOME or {DEFAULT_HOME}).")
-@click.option("--json", "as_json", is_flag=True, help="Print the runs as JSON.")
-@target_option
-def runs(workflow: str | None, status: str | None, limit: int, home: str | None, as_json: bool, target: str) -> None:
-    """List past runs, newest first.
-
-    \b
-    Examples:
-      stepstone runs
-      stepstone runs ml_training --status failed
-      stepstone runs --target localstack
-    """
-    if target == "localstack":
-        from .localstack import runs_on_localstack
-
-        runs_on_localstack(workflow, status, limit, as_json)
-        return
-    store = _store(home)
-    records = [r for r in list_runs(store, workflow) if status is None or r.status == status][:limit]
-    if as_json:
-        sys.stdout.write(json.dumps([r.model_dump(mode="json", exclude={"steps"}) for r in records], indent=2)
-                         + "\n")
-        return
-    if not records:
-        out.print(f"no runs{' of ' + escape(workflow) if workflow else ''} in {escape(str(store.root))}")
-        return
-    table = Table(box=None, pad_edge=False, header_style="bold")
-    for column in ("run", "workflow", "status", "started", "time", "steps"):
-        table.add_column(column, no_wrap=True)
-    for record in records:
-        steps = sum(1 for s in record.steps.values())
-        table.add_row(record.run_id, record.workflow, Text(record.status, style=STYLES.get(record.status, "")),
-                      record.started[:19].replace("T", " "), _duration(record.duration_ms), str(steps))
-    out.print(table)
-
-
-@main.command()
-@click.argument("run_id")
-@click.option("--home", metavar="DIR", help=f"Where runs are kept (default: $STEPSTONE_HOME or {DEFAULT_HOME}).")
-@click.option("--json", "as_json", is_flag=True, help="Print the run record as JSON.")
-@target_option
-def show(run_id: str, home: str | None, as_json: bool, target: str) -> None:
-    """Show one run: its parameters, each step, and the failed step's error and traceback.
-
-    \b
-    Examples:
-      stepstone show 20261122-171512-3f9a      (a unique prefix of the id is enough)
-      stepstone show 20261122-171512-3f9a --target localstack
-    """
-    if target == "localstack":
-        from .localstack import show_on_localstack
-
-        show_on_localstack(run_id, as_json)
-        return
-    store = _store(home)
-    record = find_run(store, run_id)
-    if record is None:
-        fail(f"no run {run_id!r} in {store.root}", hint="list runs with `stepstone runs`", code=EXIT_USAGE)
-    if as_json:
-        sys.stdout.write(record.model_dump_json(indent=2) + "\n")
-        return
-    print_run(record)
-
-
-def print_run(record: RunRecord) -> None:
-    """The run's head line, parameters, steps table, errors with tracebacks, and output."""
-    out.print(Text.assemble(("run ", "bold"), (record.run_id, "bold"), f"  {record.workflow}  ",
-                            (record.status, STYLES.get(record.status, "")), f"  started {record.started[:19]}",
-                            f"  {_duration(record.duration_ms)}"))
-    out.print(Text(f"parameters: {json.dumps(record.params)[:500]}", style="dim"))
-    if record.resumed:
-        out.print(Text(f"resumed {record.resumed} time(s)", style="dim"))
-    out.print(steps_table(record))
-    failed = [s for s in record.steps.values() if s.status == "failed"]
-    for step in failed:
-        out.print(Text.assemble(("\n✗ ", "bold red"), (step.key, "bold"), f": {step.error}: {step.cause or ''}"))
-        if step.traceback:
-            out.print(Text(step.traceback.rstrip(), style="dim"))
-    if record.error and not failed:
-        out.print(Text.assemble(("error: ", "bold red"), f"{record.failed_state}: {record.error}: {record.cause}"))
-    if record.output is not None and record.status == "succeeded":
-        value = record.output.get("value") if isinstance(record.output, dict) else record.output
-        out.print(Text.assemble(("output: ", "bold"), json.dumps(value)[:500]))
+    finish(result.record, "local", str(Path(store.root) / "runs" / result.record.workflow / result.record.run_id),
+           as_json)

@@ -48,6 +48,7 @@ from lambdas.runner import StepFailed, run_step
 from lambdas.serialize import canonical
 from lambdas.store import ArtifactStore
 
+from .logs import capture_output, step_log
 from .records import RunRecord, StepRecord, find_run, now, save_run
 from .values import Frame, RunDataError
 
@@ -127,7 +128,8 @@ class LocalRun:
     def __init__(self, definition: Any, store: ArtifactStore, *, run_id: str, file: str = "",
                  workers: int = 8, sequential: bool = False, approver: Approver | None = None,
                  on_event: Callable[[Event], None] | None = None, resume: RunRecord | None = None,
-                 retry_delay_scale: float = 1.0, enforce_timeouts: bool = True, parent: str | None = None) -> None:
+                 retry_delay_scale: float = 1.0, enforce_timeouts: bool = True, parent: str | None = None,
+                 trigger: str = "manual", echo_output: bool = True) -> None:
         self.definition = definition
         self.workflow: Workflow = parse_workflow(definition)
         self.store = store
@@ -148,8 +150,10 @@ class LocalRun:
         else:
             self.record = RunRecord(run_id=run_id, workflow=self.workflow.name, ref=self.workflow.ref, file=file,
                                     parent=parent)
+        self.record.trigger = self.record.trigger if resume is not None else trigger
         self.run_id = self.record.run_id
         self.workers = workers
+        self.echo_output = echo_output
 
     # --- the run ----------------------------------------------------------------------------
 
@@ -163,7 +167,8 @@ class LocalRun:
         clock = time.perf_counter()
         output: JSON = None
         try:
-            self.block(self.workflow.body, frame)
+            with capture_output(echo=self.echo_output):
+                self.block(self.workflow.body, frame)
             output = envelope(None)
             record.status = "succeeded"
         except _Returned as returned:
@@ -320,7 +325,7 @@ class LocalRun:
             self._step_event(step)
             clock = time.perf_counter()
             try:
-                with self.slots:
+                with self.slots, step_log(self.store, call.attempt_prefix):
                     result = run_step(call, self.store, invoke=invoke)
             except StepFailed as failed:
                 step.duration_ms += round((time.perf_counter() - clock) * 1000, 1)
@@ -455,7 +460,8 @@ class LocalRun:
             child = LocalRun(definition, self.store, run_id=child_id, workers=self.workers,
                              sequential=self.sequential, approver=self.approver, on_event=self.on_event,
                              resume=earlier, retry_delay_scale=self.retry_delay_scale,
-                             enforce_timeouts=self.enforce_timeouts, parent=self.run_id)
+                             enforce_timeouts=self.enforce_timeouts, parent=self.run_id,
+                             trigger=f"workflow {self.workflow.name}", echo_output=self.echo_output)
             result = child.run(params)
             if result.record.status != "succeeded":
                 raise RunFailure("States.TaskFailed", f"workflow {node.workflow} failed: {result.record.error}: "
@@ -475,6 +481,8 @@ class LocalRun:
                 step.cause = f"{node.message!r} needs an answer: run again with --approve or --reject"
                 self._step_event(step)
                 raise RunFailure("ApprovalNeeded", step.cause, node.name)
+            step.status, step.started = "running", step.started or now()
+            self._save()  # the record shows the gate waiting while the question is out
             self.on_event(Event("approval", self.record, step, node.message))
             approved = self.approver(node.message, node.name)
         answer = {"approved": approved, "approver": "local", "comment": ""}

@@ -68,8 +68,10 @@ class RunRecord(BaseModel):
     cause: str | None = None
     failed_state: str | None = None
     parent: str | None = None  # the run that started this one (a nested workflow)
-    target: str = "local"  # where it ran: local | localstack
+    target: str = "local"  # where it ran: local | localstack | aws
+    trigger: str = "manual"  # what started it, in words (compiler.protocol.trigger_text)
     resumed: int = 0  # how many times it was resumed
+    transitions: int | None = None  # states entered (what Standard workflows are billed by); None: not known
     steps: dict[str, StepRecord] = Field(default_factory=dict)
 
     @property

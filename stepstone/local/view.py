@@ -21,7 +21,7 @@ from rich.text import Text
 from .executor import Event
 from .records import RunRecord, StepRecord
 
-__all__ = ["LiveView", "run_summary", "steps_table"]
+__all__ = ["LiveView", "kept", "run_summary", "steps_table"]
 
 STYLES = {
     "running": "yellow", "retrying": "bold yellow", "succeeded": "green", "cached": "cyan", "reused": "cyan",
@@ -55,6 +55,15 @@ def _name(step: StepRecord, width: int = 30) -> str:
     return key if len(key) <= width else "…" + key[-(width - 1):]
 
 
+def kept(step: StepRecord, target: str) -> str:
+    """Where a step's output is: inline (in the state), stored (in the artifact store)."""
+    if step.batch:
+        return "stored (Batch)" if target == "local" else "stored (Batch*)"
+    if step.stored:
+        return "stored"
+    return "inline" if step.status in ("succeeded", "cached", "reused") else ""
+
+
 def steps_table(record: RunRecord) -> Table:
     """One row per step (per fan-out item): status, attempts, time, output size, where it is."""
     table = Table(box=None, pad_edge=False, show_edge=False, header_style="bold")
@@ -67,16 +76,8 @@ def steps_table(record: RunRecord) -> Table:
     for step in record.steps.values():
         style = STYLES.get(step.status, "")
         status = Text(f"{MARKS.get(step.status, '')} {step.status}", style=style)
-        if step.batch:
-            kept = "stored (Batch)" if record.target == "local" else "stored (Batch*)"
-        elif step.stored:
-            kept = "stored"
-        elif step.status in ("succeeded", "cached", "reused"):
-            kept = "inline"
-        else:
-            kept = ""
         table.add_row(_name(step), status, str(step.attempts or ""), _duration(step.duration_ms),
-                      _size(step.output_bytes), kept)
+                      _size(step.output_bytes), kept(step, record.target))
     return table
 
 

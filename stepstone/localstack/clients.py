@@ -16,7 +16,7 @@ from typing import Any
 
 from .harness import DEFAULT_HOST
 
-__all__ = ["ACCOUNT", "REGION", "Clients", "clients"]
+__all__ = ["ACCOUNT", "REGION", "AwsClients", "Clients", "aws_clients", "clients"]
 
 REGION = "us-east-1"
 ACCOUNT = "000000000000"  # LocalStack's account for the "test" access key
@@ -63,6 +63,32 @@ class Clients:
     @functools.cached_property
     def logs(self) -> Any:
         return self.client("logs")
+
+
+class AwsClients(Clients):
+    """The same clients for AWS itself: the default credential chain and region (AWS_PROFILE,
+    AWS_REGION, ~/.aws/config...), as the AWS CLI and the CDK CLI find them."""
+
+    def __init__(self) -> None:  # no LocalStack host here
+        import boto3
+
+        self.host = ""
+        self.session = boto3.Session()
+
+    def client(self, service: str) -> Any:
+        from botocore.config import Config
+
+        config = Config(retries={"mode": "standard", "max_attempts": 5}, connect_timeout=10, read_timeout=70)
+        return self.session.client(service, config=config)
+
+    @functools.cached_property
+    def sts(self) -> Any:
+        return self.client("sts")
+
+
+@functools.cache
+def aws_clients() -> AwsClients:
+    return AwsClients()
 
 
 @functools.cache

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from compiler.protocol import MAP_PATH_KEY, attempt_prefix, run_id_of
+from compiler.protocol import MAP_PATH_KEY, attempt_prefix, run_id_of, split_input, trigger_text
 
 from ..local.records import RunRecord, RunStatus, StepRecord
 
@@ -93,10 +93,10 @@ class History:
         self.lineage = lineage
         arn = str(execution.get("executionArn", ""))
         machine = str(execution.get("stateMachineArn", "")).rsplit(":", 1)[-1]
-        params = _json(execution.get("input")) or {}
+        params, trigger = split_input(_json(execution.get("input")))
         self.record = RunRecord(run_id=str(execution.get("name") or run_id_of(arn)), workflow=machine,
-                                ref="", file="", params=params if isinstance(params, dict) else {},
-                                started=_iso(execution.get("startDate")) or "")
+                                ref="", file="", params=params, trigger=trigger_text(trigger),
+                                started=_iso(execution.get("startDate")) or "", transitions=0)
         self.tasks: dict[str, _Task] = {}
         self.context: dict[int, tuple[str, str | None] | None] = {0: None}
         self.seen = 0
@@ -133,6 +133,7 @@ class History:
         kind = str(event["type"])
         context = self.context.get(int(event.get("previousEventId") or 0))
         if kind.endswith(_ENTERED):
+            self.record.transitions = (self.record.transitions or 0) + 1
             details = event.get("stateEnteredEventDetails") or {}
             data = _json(details.get("input"))
             map_path = data.get(MAP_PATH_KEY) if isinstance(data, dict) else None
@@ -218,8 +219,8 @@ class History:
             step.output_bytes = output_info.get("bytes")
             if step.batch:
                 step.stored = output_info.get("ref")
-            if lineage.get("status") == "cached":
-                step.status = "cached"
+            if lineage.get("status") in ("cached", "reused"):
+                step.status = lineage["status"]
         elif envelope is not None and step.step != "approve":
             step.output_bytes = len(json.dumps(envelope, separators=(",", ":")).encode())
         yield step, note

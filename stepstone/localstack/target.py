@@ -1,6 +1,7 @@
-"""Runs on LocalStack: start one, follow it into the same live view as the local target,
-list and find runs, answer approval gates. Everything is read back from Step Functions
-(executions and their histories) and the artifact bucket; nothing is kept on the side.
+"""Runs in Step Functions, on LocalStack or on AWS: start one, follow it into the same live
+view as the local target, list and find runs, read their steps' logs, redrive a failed one,
+answer approval gates. Everything is read back from Step Functions (executions and their
+histories), CloudWatch Logs and the artifact bucket; nothing is kept on the side.
 """
 
 from __future__ import annotations
@@ -9,19 +10,20 @@ import json
 import re
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from compiler.protocol import approval_key, run_id_of
+from compiler.protocol import approval_key, redrive_key, run_id_of, run_input, split_input
 
 from ..local.executor import Event
 from ..local.records import RunRecord
-from .clients import Clients, clients
-from .deploy import ARTIFACT_BUCKET, BUCKET_TAG, TAG, log_group, state_machine_arn
+from .clients import AwsClients, Clients, clients
+from .deploy import ARTIFACT_BUCKET, BUCKET_TAG, TAG, log_group
 from .harness import LocalStack, LocalStackError
 from .history import History
 
-__all__ = ["Answer", "LocalStackTarget", "NoSuchRun"]
+__all__ = ["Answer", "AwsTarget", "LocalStackTarget", "NoSuchRun", "StepLog", "TargetError"]
 
 JSON = Any
 Answer = Callable[[str, str], bool | None]  # (question, state) -> approved? None: leave it waiting
@@ -31,6 +33,26 @@ COMMENT = "stepstone workflow "  # how every compiled definition begins its Comm
 
 class NoSuchRun(LookupError):
     """No run of that id on LocalStack."""
+
+
+class TargetError(Exception):
+    """Step Functions cannot be reached, or refuses: the message says why, the hint what to do."""
+
+    def __init__(self, message: str, hint: str = "") -> None:
+        super().__init__(message)
+        self.hint = hint
+
+
+@dataclass(frozen=True)
+class StepLog:
+    """What one attempt of a step printed and logged (one Lambda invocation)."""
+
+    key: str  # [map_path/]state
+    attempt: int
+    lines: tuple[str, ...]
+
+
+_FUNCTION = re.compile(r"arn:aws:lambda:[^:\"]+:\d+:function:[A-Za-z0-9_-]+")
 
 
 _TERMINAL = {"ExecutionSucceeded": "SUCCEEDED", "ExecutionFailed": "FAILED", "ExecutionTimedOut": "TIMED_OUT",
@@ -134,6 +156,9 @@ def express_events(aws: Clients, group: str) -> dict[str, list[dict[str, JSON]]]
 
 
 class LocalStackTarget:
+    where = "localstack"
+    label = "LocalStack"
+
     def __init__(self, aws: Clients | None = None) -> None:
         self.aws = aws or clients()
         self._buckets: dict[str, str] = {}
@@ -143,6 +168,10 @@ class LocalStackTarget:
         harness = LocalStack(host=self.aws.host)
         if harness.health() is None:
             raise LocalStackError(f"LocalStack is not running on {self.aws.host}")
+
+    def console_url(self, arn: str) -> str | None:
+        """Where a person sees the run in a browser (the Step Functions console on AWS)."""
+        return None
 
     # --- reading ------------------------------------------------------------------------
 
@@ -189,7 +218,7 @@ class LocalStackTarget:
         bucket = self.bucket(execution["stateMachineArn"])
         history = History(execution, self.definition(execution["stateMachineArn"]),
                           lambda key: self.lineage(key, bucket))
-        history.record.target = "localstack"
+        history.record.target = self.where
         return history
 
     def read(self, arn: str) -> History:
@@ -234,6 +263,22 @@ class LocalStackTarget:
                 found.extend(page["executions"])
         return sorted(found, key=lambda e: e["startDate"], reverse=True)
 
+    def state_machine(self, workflow: str) -> str:
+        """The ARN of the deployed state machine of ``workflow``; NoSuchRun when it is not deployed."""
+        for machine in self.state_machines():
+            if self.workflow_of(machine) == workflow:
+                return str(machine["stateMachineArn"])
+        raise NoSuchRun(workflow)
+
+    def workflow_of(self, machine: dict[str, JSON]) -> str:
+        """The workflow a state machine runs, as its compiled Comment says."""
+        arn = str(machine["stateMachineArn"])
+        comment = str(self.definition(arn).get("Comment", ""))
+        return comment[len(COMMENT):].split()[0] if comment.startswith(COMMENT) else str(machine["name"])
+
+    def exists(self, run_id: str) -> bool:
+        return any(e["name"] == run_id for e in self.executions())
+
     def find(self, run_id: str) -> str:
         """The execution ARN of the run with this id (or the only one whose id starts with it)."""
         executions = self.executions()
@@ -245,10 +290,90 @@ class LocalStackTarget:
 
     # --- running ------------------------------------------------------------------------
 
-    def start(self, state_machine: str, run_id: str, params: dict[str, JSON]) -> str:
+    def start(self, state_machine: str, run_id: str, params: dict[str, JSON],
+              trigger: dict[str, JSON] | None = None) -> str:
+        document = run_input(params, trigger or {"kind": "manual"})
         arn: str = self.aws.sfn.start_execution(stateMachineArn=state_machine, name=run_id,
-                                                input=json.dumps(params))["executionArn"]
+                                                input=json.dumps(document))["executionArn"]
         return arn
+
+    def redrive(self, arn: str, run_id: str) -> str:
+        """Go on with a failed run without running again what finished. Step Functions'
+        RedriveExecution where it can (a Standard run on AWS: same execution, same id);
+        elsewhere (LocalStack has no RedriveExecution; Express runs cannot be redriven) a new
+        run ``run_id`` with the same parameters, told through the artifact bucket which run it
+        continues: the step runner then reuses each finished step's output (same code, same
+        inputs) instead of running it. Returns the ARN of the execution that goes on."""
+        described = self.source(arn).describe()
+        if described.get("status") in ("RUNNING", "SUCCEEDED"):
+            raise TargetError(f"run {run_id_of(arn)} is {str(described['status']).lower()}; only a failed, timed out "
+                              "or aborted run can be redriven")
+        if self.where == "aws" and ":express:" not in arn:
+            self.aws.sfn.redrive_execution(executionArn=arn)
+            return arn
+        previous = self.read(arn).record
+        reuse = {key: {"envelope": step.envelope, "status": step.status, "attempt": step.attempts - 1}
+                 for key, step in previous.steps.items()
+                 if step.status in ("succeeded", "cached", "reused") and step.step != "approve"}
+        machine = str(described["stateMachineArn"])
+        document = {"from": previous.run_id, "steps": reuse}
+        self.aws.s3.put_object(Bucket=self.bucket(machine), Key=redrive_key(previous.workflow, run_id),
+                               Body=json.dumps(document, sort_keys=True).encode())
+        params, _ = split_input(json.loads(described.get("input") or "{}"))
+        return self.start(machine, run_id, params, {"kind": "redrive", "run": previous.run_id})
+
+    # --- logs ---------------------------------------------------------------------------
+
+    def logs(self, arn: str, step: str | None = None) -> list[StepLog]:
+        """What each attempt of the run's steps (or of ``step``: a state, a step name or a
+        fan-out item's key) printed and logged, from its function's CloudWatch Logs: the
+        invocations whose step-runner log line names this execution, START to REPORT."""
+        described = self.source(arn).describe()
+        start = int(described["startDate"].timestamp() * 1000) - 1000
+        stop = described.get("stopDate")
+        end = int(stop.timestamp() * 1000) + 5000 if stop else None
+        found: list[StepLog] = []
+        functions = sorted(set(_FUNCTION.findall(json.dumps(self.definition(described["stateMachineArn"])))))
+        for function in functions:
+            group = "/aws/lambda/" + function.rsplit(":", 1)[-1]
+            found.extend(self._invocations(group, arn, start, end))
+        if step is not None:
+            found = [s for s in found if step in (s.key, s.key.rsplit("/", 1)[-1]) or s.key.startswith(step + "/")]
+        return sorted(found, key=lambda s: (s.key, s.attempt))
+
+    def _invocations(self, group: str, arn: str, start: int, end: int | None) -> list[StepLog]:
+        logs = self.aws.logs
+        by_stream: dict[str, list[dict[str, JSON]]] = {}
+        window: dict[str, JSON] = {"logGroupName": group, "startTime": start, **({"endTime": end} if end else {})}
+        try:
+            for page in logs.get_paginator("filter_log_events").paginate(**window):
+                for event in page.get("events", []):
+                    by_stream.setdefault(str(event.get("logStreamName", "")), []).append(event)
+        except logs.exceptions.ResourceNotFoundException:
+            return []
+        found: list[StepLog] = []
+        for events in by_stream.values():
+            events.sort(key=lambda e: (e.get("timestamp", 0), e.get("ingestionTime", 0)))
+            lines: list[str] = []
+            mine: dict[str, JSON] | None = None
+            for event in events:
+                for line in str(event.get("message", "")).splitlines():
+                    if line.startswith("START RequestId:"):
+                        lines, mine = [], None
+                    lines.append(line)
+                    if line.startswith("{") and mine is None:
+                        try:
+                            entry = json.loads(line)
+                        except ValueError:
+                            entry = None
+                        if isinstance(entry, dict) and entry.get("correlation_id") == arn and entry.get("state"):
+                            mine = entry
+                    if line.startswith("REPORT RequestId:") and mine is not None:
+                        state, map_path = str(mine["state"]), mine.get("map_path")
+                        key = f"{map_path}/{state}" if map_path else state
+                        found.append(StepLog(key, int(mine.get("attempt") or 0), tuple(lines)))
+                        lines, mine = [], None
+        return found
 
     def follow(self, arn: str, on_event: Callable[[Event], None], answer: Answer | None = None,
                on_waiting: Callable[[str, str], None] | None = None, timeout: float | None = None) -> RunRecord:
@@ -277,7 +402,7 @@ class LocalStackTarget:
                     if on_waiting:
                         on_waiting(step.state, question)
                 else:
-                    self.approve(record.workflow, record.run_id, step.state, decision, approver="stepstone run")
+                    self.approve(arn, step.state, decision, approver="stepstone run")
             if record.status != "running":
                 break
             if deadline is not None and time.monotonic() > deadline:
@@ -290,21 +415,26 @@ class LocalStackTarget:
 
     # --- approvals ----------------------------------------------------------------------
 
-    def approval_request(self, workflow: str, run_id: str, state: str, wait: float = 5.0) -> dict[str, JSON]:
-        """The request the approval function left for this gate (it may take a moment to land)."""
+    def approval_request(self, arn: str, state: str, wait: float = 5.0) -> dict[str, JSON]:
+        """The request the approval function left for this gate of the run ``arn`` (it may
+        take a moment to land)."""
         deadline = time.monotonic() + wait
+        parts = arn.split(":")
+        machine, workflow = ":".join([*parts[:5], "stateMachine", parts[6]]), parts[6]
+        key = approval_key(workflow, run_id_of(arn), state)
         while True:
-            request = self.lineage(approval_key(workflow, run_id, state), self.bucket(state_machine_arn(workflow)))
+            request = self.lineage(key, self.bucket(machine))
             if isinstance(request, dict) or time.monotonic() > deadline:
                 break
             time.sleep(0.2)
         if not isinstance(request, dict):
-            raise NoSuchRun(f"{run_id}/{state}")
+            raise NoSuchRun(f"{run_id_of(arn)}/{state}")
         return request
 
-    def approve(self, workflow: str, run_id: str, state: str, approved: bool, *, approver: str = "stepstone",
+    def approve(self, arn: str, state: str, approved: bool, *, approver: str = "stepstone",
                 comment: str = "") -> None:
-        request = self.approval_request(workflow, run_id, state)
+        """Answer a gate with SendTaskSuccess: the workflow reads ``approved`` and decides."""
+        request = self.approval_request(arn, state)
         answer = {"approved": approved, "approver": approver, "comment": comment}
         self.aws.sfn.send_task_success(taskToken=request["token"], output=json.dumps(answer))
 
@@ -314,3 +444,35 @@ class LocalStackTarget:
         for key, question in history.waiting.items():
             yield history.record.steps[key].state, question
 
+
+
+class AwsTarget(LocalStackTarget):
+    """The same, on AWS: the default credentials and region; state machines ``cdk deploy`` made."""
+
+    where = "aws"
+    label = "AWS"
+
+    def __init__(self, aws: AwsClients | None = None) -> None:
+        super().__init__(aws or AwsClients())
+
+    def check(self) -> None:
+        from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, NoRegionError
+
+        aws = self.aws
+        assert isinstance(aws, AwsClients)
+        try:
+            if not aws.session.region_name:
+                raise NoRegionError()
+            aws.sts.get_caller_identity()
+        except NoCredentialsError:
+            raise TargetError("no AWS credentials found", "configure them (`aws configure`, AWS_PROFILE or "
+                              "AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY), or use --target localstack") from None
+        except NoRegionError:
+            raise TargetError("no AWS region set", "set AWS_DEFAULT_REGION (or a region in ~/.aws/config)") from None
+        except (BotoCoreError, ClientError) as exc:
+            raise TargetError(f"AWS refuses these credentials: {exc}",
+                              "check them with `aws sts get-caller-identity`") from None
+
+    def console_url(self, arn: str) -> str | None:
+        region = arn.split(":")[3]
+        return f"https://{region}.console.aws.amazon.com/states/home?region={region}#/v2/executions/details/{arn}"

@@ -130,8 +130,9 @@ def test_schedules_carry_their_time_zone_and_every_parameter(aws: dict[str, Temp
     properties = schedule["Properties"]
     assert properties["ScheduleExpression"] == "cron(0 3 * * ? *)"
     assert properties["ScheduleExpressionTimezone"] == "Europe/Berlin"
-    assert ml_training.validate_params(json.loads(properties["Target"]["Input"])) == json.loads(
-        properties["Target"]["Input"])
+    run_input = json.loads(properties["Target"]["Input"])
+    assert run_input.pop("stepstone_trigger") == {"kind": "schedule", "expression": "cron(0 3 * * ? *)"}
+    assert ml_training.validate_params(run_input) == run_input, "every parameter, defaults filled in"
     family = resources(aws["stepstone-examples-model-family"], "AWS::Scheduler::Schedule")
     assert {s["Properties"]["ScheduleExpressionTimezone"] for s in family.values()} == {
         "Europe/London", "UTC", "America/New_York"}
@@ -143,7 +144,8 @@ def test_the_s3_rule_matches_the_prefix_and_suffix_and_passes_bucket_and_key(aws
             "bucket": {"name": ["raw-data"]}, "object": {"key": [{"wildcard": "sales/*.csv"}]}}},
         "Targets": [Match.object_like({"InputTransformer": {
             "InputPathsMap": {"bucket": "$.detail.bucket.name", "key": "$.detail.object.key"},
-            "InputTemplate": '{"bucket": <bucket>, "key": <key>}'}})]})
+            "InputTemplate": '{"bucket": <bucket>, "key": <key>, "stepstone_trigger": '
+                             '{"bucket": <bucket>, "key": <key>, "kind": "s3"}}'}})]})
 
 
 def test_another_workflow_succeeding_starts_a_run(aws: dict[str, Template]) -> None:

@@ -6,12 +6,13 @@ from the attempt number (``running_step().attempt``), not from memory.
 
 from __future__ import annotations
 
+import os
 from typing import Annotated
 
 from pydantic import BaseModel, Field
 
 import stepstone
-from stepstone import Retry, TransientError, running_step, step, workflow
+from stepstone import PermanentError, Retry, TransientError, running_step, step, workflow
 
 
 class Flaky(TransientError):
@@ -52,3 +53,30 @@ def add_up(squares: list[int]) -> int:
 def wide_fan_out(items: Annotated[list[int], Field(max_length=100)] = list(range(60))) -> int:  # noqa: B006 (a run gets a validated copy)
     squares = stepstone.map(square, items, max_concurrency=5)
     return add_up(squares)
+
+
+@step
+def prepare(n: int) -> int:
+    print(f"preparing {n}")
+    return n + 1
+
+
+@step
+def fragile(value: int, blocker: str) -> int:
+    """Fails while the file ``blocker`` exists: the fault a person fixes before a redrive."""
+    print(f"fragile got {value}")
+    if blocker and os.path.exists(blocker):
+        raise PermanentError(f"blocked: {blocker} exists")
+    return value * 2
+
+
+@step
+def finish(value: int) -> int:
+    return value + 1
+
+
+@workflow
+def blocked(n: int = 1, blocker: str = "") -> int:
+    ready = prepare(n)
+    doubled = fragile(ready, blocker)
+    return finish(doubled)

@@ -151,6 +151,7 @@ def test_an_s3_upload_starts_a_run_with_the_bucket_and_key(aws: LocalStackSessio
     assert len(new) == 1, "one run for the watched upload, none for the other"
     run = aws.wait(new[0]["executionArn"])
     assert run.params["bucket"] == "raw-data" and run.params["key"] == key
+    assert run.trigger == f"s3://raw-data/{key}", "the run says which upload started it"
     assert run.status == "succeeded" and run.output["value"] == "analytics.daily_sales"
 
 
@@ -165,7 +166,8 @@ def test_an_approval_gate_waits_until_stepstone_approve(aws: LocalStackSession) 
     time.sleep(1.0)
     assert aws.target.source(arn).describe()["status"] == "RUNNING", "it waits for the token"
     run_id = arn.rsplit(":", 1)[-1]
-    answered = CliRunner().invoke(main, ["approve", run_id, waiting[0][0], "-m", "looks good"])
+    answered = CliRunner().invoke(main, ["approve", run_id, waiting[0][0], "-m", "looks good", "--target",
+                                         "localstack"])
     assert answered.exit_code == 0, answered.output
     run = aws.wait(arn)
     assert run.status == "succeeded"

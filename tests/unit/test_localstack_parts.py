@@ -136,6 +136,7 @@ def test_the_trigger_gives_a_run_every_parameter() -> None:
         "<key>", '"incoming/x.csv"').replace("<id>", '"e-1"')
     document = json.loads(filled)
     assert document.pop("id") == "e-1"
+    assert document.pop("stepstone_trigger") == {"kind": "s3", "bucket": "raw-data", "key": "incoming/x.csv"}
     assert ml_training.validate_params(document) == document, "defaults filled in: a valid run input"
     assert (document["bucket"], document["key"], document["min_auc"]) == ("raw-data", "incoming/x.csv", 0.75)
 
@@ -165,8 +166,9 @@ def test_without_localstack_the_commands_say_how_to_start_it(monkeypatch: pytest
     monkeypatch.setenv("STEPSTONE_LOCALSTACK_HOST", "127.0.0.1:9")  # nothing listens there
     monkeypatch.setenv("STEPSTONE_LOCALSTACK_HOME", str(tmp_path))
     cli = CliRunner()
-    for args in (["runs", "--target", "localstack"], ["show", "x", "--target", "localstack"], ["approve", "x"],
-                 ["run", "examples/ml_training.py", "--target", "localstack"]):
+    on = ["--target", "localstack"]
+    for args in (["runs", *on], ["show", "x", *on], ["approve", "x", *on], ["reject", "x", *on], ["logs", "x", *on],
+                 ["redrive", "x", *on], ["trigger", "etl_s3", *on], ["run", "examples/ml_training.py", *on]):
         result = cli.invoke(main, args)
         assert result.exit_code == 2, (args, result.output)
         assert "LocalStack is not running on 127.0.0.1:9" in result.output
