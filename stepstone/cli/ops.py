@@ -379,12 +379,14 @@ def runs(workflow: str | None, status: str | None, since: str | None, limit: int
         out.print(f"no runs{' of ' + escape(workflow) if workflow else ''}{where}")
         return
     table = Table(box=None, pad_edge=False, header_style="bold", padding=(0, 1, 0, 0))
-    table.add_column("run", no_wrap=True, max_width=20, overflow="ellipsis")
-    table.add_column("workflow", no_wrap=True, max_width=16, overflow="ellipsis")
-    table.add_column("status", no_wrap=True)
-    table.add_column("started", no_wrap=True)
-    table.add_column("time", no_wrap=True, justify="right")
-    table.add_column("trigger", no_wrap=True, max_width=24, overflow="ellipsis")
+    # 80 columns: the id (a unique prefix is enough to name a run), then what always fits
+    table.add_column("run", no_wrap=True, min_width=20, max_width=20, overflow="ellipsis")
+    table.add_column("workflow", no_wrap=True, min_width=8, max_width=14, overflow="ellipsis")
+    table.add_column("status", no_wrap=True, min_width=9)
+    table.add_column("started", no_wrap=True, min_width=11)
+    table.add_column("time", no_wrap=True, justify="right", min_width=6)
+    table.add_column("trigger", no_wrap=True, overflow="ellipsis",
+                     max_width=max(8, out.width - (20 + 14 + 9 + 11 + 6 + 5)))
     for row in rows:
         when = row["started"][5:16].replace("T", " ") if row["started"] else ""
         table.add_row(row["run"], row["workflow"], Text(row["status"], style=STYLES.get(row["status"], "")),
@@ -481,10 +483,19 @@ def _graph(record: RunRecord) -> Any:
     from compiler.loader import LoadError, import_ref
     from compiler.parse import parse_workflow
 
-    try:
-        definition = import_ref(record.ref) if record.ref else None
-    except (ImportError, AttributeError, LoadError, CompileError, ValueError):
-        definition = None
+    definition = None
+    if record.file and Path(record.file).exists():
+        from compiler.loader import load_workflows
+
+        try:
+            definition = next((w for w in load_workflows(record.file) if w.name == record.workflow), None)
+        except (LoadError, CompileError):
+            definition = None
+    if definition is None and record.ref:
+        try:
+            definition = import_ref(record.ref)
+        except (ImportError, AttributeError, LoadError, CompileError, ValueError):
+            definition = None
     if definition is None:
         for file in workflow_files():
             try:
@@ -501,6 +512,25 @@ def _graph(record: RunRecord) -> Any:
         return build_graph(parse_workflow(definition))
     except CompileError:
         return None
+
+
+_OUR_FRAMES = ("/lambdas/runner.py", "/lambdas/step_runner.py", "/stepstone/local/executor.py",
+               "/aws_lambda_powertools/", "/stepstone_lambda_host/")
+
+
+def _user_frames(trace: str) -> str:
+    """A step's traceback without the step runner's own frames (they are the same every time)."""
+    lines = trace.rstrip("\n").splitlines()
+    kept: list[str] = []
+    skipping = False
+    for line in lines:
+        if line.startswith('  File "'):
+            skipping = any(marker in line for marker in _OUR_FRAMES)
+        elif not line.startswith("    "):
+            skipping = False
+        if not skipping:
+            kept.append(line)
+    return "\n".join(kept)
 
 
 def _own_lines(lines: tuple[str, ...]) -> list[str]:
@@ -552,7 +582,7 @@ def print_run(record: RunRecord, location: str, graph: Any = None,
     for step in failed:
         out.print(Text.assemble(("\n✗ ", "bold red"), (step.key, "bold"), f": {step.error}: {step.cause or ''}"))
         if step.traceback:
-            out.print(Text(step.traceback.rstrip(), style="dim"))
+            out.print(Text(_user_frames(step.traceback).rstrip(), style="dim"))
         lines = _own_lines((failed_logs or {}).get(step.key, ()))
         if lines:
             out.print(Text(f"last log lines of {step.key}:", style="bold"))
