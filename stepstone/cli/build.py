@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -22,6 +21,7 @@ from ..console import EXIT_COMPILE, EXIT_FAILED, EXIT_OK, err, fail, out, print_
 from ..graph_view import record_statuses
 from . import main
 from .common import compile_or_exit, error_json, load_or_exit, one_workflow
+from .remote import home_option, target_option
 
 if TYPE_CHECKING:
     from ..local.records import RunRecord
@@ -126,9 +126,8 @@ def validate(specs: tuple[str, ...], as_json: bool) -> None:
 @click.option("--run", "run_id", metavar="RUN_ID",
               help="Colour the states by how this run went (a unique prefix of its id is enough); the page adds "
                    "a legend, the run's summary and its steps.")
-@click.option("--home", metavar="DIR", help="Where local runs are kept (default: $STEPSTONE_HOME or .stepstone).")
-@click.option("-t", "--target", type=click.Choice(("local", "localstack")), default="local", show_default=True,
-              help="Where the --run ran: local, or localstack (`stepstone localstack up` first).")
+@home_option
+@target_option
 def graph(spec: str, fmt: str, output: Path | None, as_html: bool, run_id: str | None, home: str | None,
           target: str) -> None:
     """Draw a workflow: its steps, what depends on what, its conditions and fan-outs.
@@ -148,10 +147,10 @@ def graph(spec: str, fmt: str, output: Path | None, as_html: bool, run_id: str |
     """
     if as_html and fmt != "mermaid":
         fail("--html draws with Mermaid; leave out --format dot")
-    if (home or target != "local") and not run_id:
-        fail(f"{'--home' if home else '--target'} says where to find the run; give it with --run RUN_ID")
+    if home and not run_id:  # --target may come from $STEPSTONE_TARGET: it only matters with --run
+        fail("--home says where to find the run; give it with --run RUN_ID")
     if home and target != "local":
-        fail("--home is for the local target; on LocalStack the run lives in Step Functions",
+        fail("--home is for the local target; on LocalStack and AWS the run lives in Step Functions",
              hint="leave it out, or use --target local")
     if run_id and fmt != "mermaid":
         fail("--run colours the Mermaid picture; leave out --format dot")
@@ -194,30 +193,14 @@ def graph(spec: str, fmt: str, output: Path | None, as_html: bool, run_id: str |
 
 
 def _find_run(run_id: str, target: str, home: str | None) -> RunRecord:
-    """The run's record, from the local store or from LocalStack; a missing one is one line and exit 2."""
+    """The run's record, wherever it ran; a missing one is one line and exit 2."""
+    from .ops import local_record, remote_arn
+    from .remote import remote, remote_errors
+
     if target == "local":
-        from lambdas.store import LocalStore
-
-        from ..local import find_run
-
-        store = LocalStore(home or os.environ.get("STEPSTONE_HOME", ".stepstone"))
-        record = find_run(store, run_id)
-        if record is None:
-            fail(f"no run {run_id!r} in {store.root}", hint="list runs with `stepstone runs`")
-        return record
-    from botocore.exceptions import BotoCoreError, ClientError
-
-    from ..localstack import LocalStackError
-    from ..localstack.target import LocalStackTarget, NoSuchRun
-
-    up = "start it with `stepstone localstack up`"
-    try:
-        remote = LocalStackTarget()
-        remote.check()
-        return remote.record(remote.find(run_id))
-    except NoSuchRun:
-        fail(f"no run {run_id!r} on LocalStack", hint="list runs with `stepstone runs --target localstack`")
-    except LocalStackError as exc:
-        fail(str(exc), hint=up)
-    except (BotoCoreError, ClientError) as exc:
-        fail(f"LocalStack: {exc}", hint=f"is LocalStack running? {up}")
+        return local_record(home, run_id)
+    sfn = remote(target)
+    arn = remote_arn(sfn, run_id)
+    with remote_errors(sfn.label):
+        record: RunRecord = sfn.record(arn)
+    return record

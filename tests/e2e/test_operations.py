@@ -7,6 +7,7 @@ and see the real state transitions of a run.
 from __future__ import annotations
 
 import json
+import re
 import time
 from pathlib import Path
 
@@ -67,7 +68,7 @@ def test_a_failed_run_is_read_fixed_and_redriven_on_localstack(localstack: Local
     assert code == 2 and "only a failed, timed out or aborted run can be redriven" in output
 
 
-def test_a_rejected_gate_takes_the_workflow_s_reject_path(localstack: LocalStackSession) -> None:
+def test_a_rejected_gate_takes_the_workflow_s_reject_path(localstack: LocalStackSession, tmp_path: Path) -> None:
     localstack.deploy(approval_release)
     code, output = stepstone("trigger", "approval_release", "--json")
     assert code == 0, output
@@ -88,3 +89,10 @@ def test_a_rejected_gate_takes_the_workflow_s_reject_path(localstack: LocalStack
     assert record["status"] == "succeeded" and "archived" in json.dumps(record["output"])
     history = localstack.history(localstack.target.find(run_id))
     assert record["transitions"] == sum(1 for e in history if e["type"].endswith("StateEntered"))
+    page = tmp_path / "run.html"
+    code, output = stepstone("graph", "examples/approval_release.py:approval_release", "--html", "--run", run_id,
+                             "-o", str(page))
+    assert code == 0, output
+    html = page.read_text()
+    coloured = set(re.findall(r"class n\d+ (succeeded|failed|notrun|running|cached)", html))
+    assert run_id in html and coloured == {"succeeded", "notrun"}, "the path taken green, the release path not run"

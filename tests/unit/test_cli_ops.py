@@ -51,6 +51,9 @@ def test_a_failed_run_is_inspected_fixed_and_redriven_without_rerunning_finished
     assert code == 0
     assert "✗ fragile: PermanentError: blocked:" in shown and "last log lines of fragile:" in shown
     assert "fragile got 2" in shown and "started by: manual" in shown
+    assert "├── ✓ prepare" in shown and "├── ✗ fragile" in shown and "- finish" in shown, "the graph, by state"
+    assert 'File "' in shown and "runner.py" not in shown, "the traceback starts in the user's code"
+    assert all(len(line) <= 80 for line in stepstone("runs", "--home", home)[1].splitlines())
     # logs: per step and attempt; one step; JSON for scripts
     code, printed = stepstone("logs", run_id, "--home", home)
     assert code == 0 and "── prepare  attempt 1" in printed and "preparing 1" in printed
