@@ -52,4 +52,4 @@ def main() -> None:
     """
 
 
-from . import build, cost, deploy, local, localstack, ops  # noqa: E402,F401  (registers the commands)
+from . import build, cost, deploy, local, localstack, ops, runs  # noqa: E402,F401  (registers the commands)

@@ -194,7 +194,7 @@ def graph(spec: str, fmt: str, output: Path | None, as_html: bool, run_id: str |
 
 def _find_run(run_id: str, target: str, home: str | None) -> RunRecord:
     """The run's record, wherever it ran; a missing one is one line and exit 2."""
-    from .ops import local_record, remote_arn
+    from .find import local_record, remote_arn
     from .remote import remote, remote_errors
 
     if target == "local":

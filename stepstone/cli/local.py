@@ -21,8 +21,8 @@ from ..local.approvals import waiting_approver
 from ..local.records import RunRecord
 from ..local.view import LiveView
 from . import main
-from .common import compile_or_exit, load_or_exit, one_workflow
-from .ops import finish
+from .common import compile_or_exit, load_or_exit, one_workflow, param_options
+from .follow import finish
 from .remote import DEFAULT_HOME
 from .remote import store as _store
 
@@ -67,10 +67,7 @@ def _describe_params(definition: Any) -> str:
 
 @main.command()
 @click.argument("spec", metavar="FILE[:NAME]")
-@click.option("-p", "--param", "pairs", multiple=True, metavar="NAME=VALUE",
-              help="A workflow parameter (repeat for several); the value is JSON when it parses as JSON.")
-@click.option("-i", "--input", "input_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="A JSON file of parameters (--param values override it).")
+@param_options
 @click.option("--resume", "resume_id", metavar="RUN_ID", help="Continue a failed run, reusing every finished step.")
 @click.option("--approve/--reject", "approval", default=None,
               help="Answer approval gates in advance (otherwise you are asked, or the run stops there).")

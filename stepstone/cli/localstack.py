@@ -160,7 +160,8 @@ def run_on_localstack(spec: str, definition: Any, params: dict[str, Any], approv
                       as_json: bool) -> None:
     """``stepstone run FILE --target localstack``: deploy, start, follow, summarize."""
     from ..localstack.deploy import Deployer, DeployError
-    from .ops import follow_remote, manual
+    from .find import manual
+    from .follow import follow_remote
 
     target = _target()
     try:
