@@ -88,19 +88,29 @@ def runs(workflow: str | None, status: str | None, since: str | None, limit: int
         where = f" in {store(home).root}" if target == "local" else f" on {target}"
         out.print(f"no runs{' of ' + escape(workflow) if workflow else ''}{where}")
         return
+    print_runs(rows)
+
+
+def print_runs(rows: list[dict[str, Any]]) -> None:
+    """The runs as a table that fits the terminal (80 columns): the id whole when it is
+    stepstone's (a unique prefix is enough to name a run), today's start as a time, and
+    what started it cut from the left, where a file's name is."""
+    today = datetime.now(UTC).date().isoformat()
+    starts = [(r["started"] or "")[11:16] if (r["started"] or "").startswith(today) else
+              (r["started"] or "")[5:16].replace("T", " ") for r in rows]
+    widths = [min(20, max(3, *(len(r["run"]) for r in rows))), min(14, max(8, *(len(r["workflow"]) for r in rows))),
+              9, max(7, *(len(s) for s in starts)), 6]
+    room = max(12, out.width - sum(widths) - len(widths))
     table = Table(box=None, pad_edge=False, header_style="bold", padding=(0, 1, 0, 0))
-    # 80 columns: the id (a unique prefix is enough to name a run), then what always fits
-    table.add_column("run", no_wrap=True, min_width=20, max_width=20, overflow="ellipsis")
-    table.add_column("workflow", no_wrap=True, min_width=8, max_width=14, overflow="ellipsis")
-    table.add_column("status", no_wrap=True, min_width=9)
-    table.add_column("started", no_wrap=True, min_width=11)
-    table.add_column("time", no_wrap=True, justify="right", min_width=6)
-    table.add_column("trigger", no_wrap=True, overflow="ellipsis",
-                     max_width=max(8, out.width - (20 + 14 + 9 + 11 + 6 + 5)))
-    for row in rows:
-        when = row["started"][5:16].replace("T", " ") if row["started"] else ""
+    for (name, width), right in zip(zip(("run", "workflow", "status", "started", "time"), widths, strict=True),
+                                    (False, False, False, False, True), strict=True):
+        table.add_column(name, no_wrap=True, min_width=width, max_width=width, overflow="ellipsis",
+                         justify="right" if right else "left")
+    table.add_column("trigger", no_wrap=True, max_width=room)
+    for row, when in zip(rows, starts, strict=True):
+        trigger = row["trigger"] if len(row["trigger"]) <= room else "…" + row["trigger"][-(room - 1):]
         table.add_row(row["run"], row["workflow"], Text(row["status"], style=STYLES.get(row["status"], "")),
-                      when, _duration(row["duration_ms"]), row["trigger"])
+                      when, _duration(row["duration_ms"]), trigger)
     out.print(table)
 
 
