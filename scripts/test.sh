@@ -11,7 +11,7 @@ scripts/bootstrap.sh
 echo "==> ruff"
 .venv/bin/ruff check .
 echo "==> mypy"
-.venv/bin/mypy compiler lambdas stepstone examples cdk
+.venv/bin/mypy compiler lambdas stepstone examples cdk benchmarks
 
 if [ ! -x /usr/bin/chromium ]; then
   # tests/e2e/test_graph_page.py renders the `stepstone graph --html` page in it

@@ -1,0 +1,1 @@
+"""The performance suite: `python -m benchmarks` (see __main__.py). Not timed tests."""
