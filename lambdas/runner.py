@@ -19,6 +19,7 @@ import inspect
 import json
 import time
 import traceback
+import weakref
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -118,12 +119,22 @@ def error_name(exc: BaseException, names: tuple[str, ...]) -> str:
     return type(exc).__name__
 
 
+_code_hashes: weakref.WeakKeyDictionary[Callable[..., Any], str] = weakref.WeakKeyDictionary()
+
+
 def code_hash(step: StepDef[..., Any]) -> str:
+    """A hash of the step's source (its reference too), once per function object: reading
+    the source costs more than a small step itself."""
+    known = _code_hashes.get(step.fn)
+    if known is not None:
+        return known
     try:
         source = inspect.getsource(step.fn)
     except (OSError, TypeError):
         source = repr(step.fn.__code__.co_code)
-    return content_hash(f"{step.ref}\n{source}".encode())[7:23]
+    found = content_hash(f"{step.ref}\n{source}".encode())[7:23]
+    _code_hashes[step.fn] = found
+    return found
 
 
 def _now() -> str:

@@ -56,6 +56,7 @@ __all__ = ["Approver", "Event", "LocalRun", "RunFailure", "RunResult"]
 
 JSON = Any
 INLINE_LIMIT = 32 * 1024
+SAVE_INTERVAL = 0.2  # seconds: how stale the run record on disk may be while steps change
 
 
 class RunFailure(Exception):
@@ -152,6 +153,7 @@ class LocalRun:
                                     parent=parent)
         self.record.trigger = self.record.trigger if resume is not None else trigger
         self.run_id = self.record.run_id
+        self._saved_at, self._dirty = 0.0, False
         self.workers = workers
         self.echo_output = echo_output
 
@@ -194,12 +196,30 @@ class LocalRun:
             self.on_event(Event("run", record, note=record.status))
         return RunResult(record, output)
 
-    def _save(self) -> None:
+    def _save(self, *, now_: bool = True) -> None:
+        """Write the record. Step changes (``now_=False``) are written at most every
+        SAVE_INTERVAL seconds, the latest always (a timer writes what waits): rewriting the
+        whole record on every change would cost each step time in proportion to the run's
+        length. The run's start and end, failures and approval gates are written at once."""
         with self.lock:
-            save_run(self.record, self.store)
+            clock = time.monotonic()
+            if now_ or clock - self._saved_at >= SAVE_INTERVAL:
+                save_run(self.record, self.store)
+                self._saved_at, self._dirty = clock, False
+                return
+            if not self._dirty:
+                self._dirty = True
+                timer = threading.Timer(SAVE_INTERVAL - (clock - self._saved_at), self._flush)
+                timer.daemon = True
+                timer.start()
+
+    def _flush(self) -> None:
+        with self.lock:
+            if self._dirty:
+                self._save()
 
     def _step_event(self, step: StepRecord, note: str = "") -> None:
-        self._save()
+        self._save(now_=step.status == "failed")
         self.on_event(Event("step", self.record, step, note))
 
     # --- blocks -------------------------------------------------------------------------------
