@@ -239,8 +239,11 @@ def _reuse(call: StepCall, store: ArtifactStore, code: str,
         except Exception:
             return None
     envelope = entry.get("envelope")
-    return (envelope if isinstance(envelope, dict) else {"fields": {}, "ref": None, "value": None}), earlier, \
-        before.get("output")
+    if not isinstance(envelope, dict):
+        if not call.batch:
+            return None  # what the state held is not known (its history did not say): run the step
+        envelope = {"fields": {}, "ref": None, "value": None}  # a Batch step's output is read from its key
+    return envelope, earlier, before.get("output")
 
 
 def run_step(call: StepCall, store: ArtifactStore, *,

@@ -314,7 +314,8 @@ class LocalStackTarget:
         previous = self.read(arn).record
         reuse = {key: {"envelope": step.envelope, "status": step.status, "attempt": step.attempts - 1}
                  for key, step in previous.steps.items()
-                 if step.status in ("succeeded", "cached", "reused") and step.step != "approve"}
+                 if step.status in ("succeeded", "cached", "reused") and step.step != "approve"
+                 and (step.batch or isinstance(step.envelope, dict))}
         machine = str(described["stateMachineArn"])
         document = {"from": previous.run_id, "steps": reuse}
         self.aws.s3.put_object(Bucket=self.bucket(machine), Key=redrive_key(previous.workflow, run_id),

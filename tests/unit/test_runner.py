@@ -195,3 +195,32 @@ def test_conditional_writes_keep_the_first_record(store: ArtifactStore) -> None:
     assert store.write("cache/x.json", b"1", if_absent=True)
     assert not store.write("cache/x.json", b"2", if_absent=True)
     assert store.read("cache/x.json") == b"1"
+
+
+def test_a_redriven_run_reuses_a_finished_step_only_when_code_inputs_and_state_are_known(
+        store: ArtifactStore) -> None:
+    """A run that continues a failed one (``<run>_r1``, with a redrive record) hands over a
+    finished step's output without running it, when the same code ran on the same inputs;
+    it runs the step when the inputs differ or when the earlier state is not known."""
+    from compiler.protocol import redrive_key
+
+    args = {"name": {"value": "t"}, "n": {"value": 3}}
+    first = run_step(call("make_table", args), store)
+    assert CALLS == ["make_table:t:3"]
+    record = {"from": "run-1", "steps": {"make_table": {"envelope": first, "attempt": 0}}}
+    store.write(redrive_key("wf", "run-1_r1"), json.dumps(record).encode())
+    again = run_step(StepCall(step=f"{__name__}:make_table", workflow="wf", state="make_table", run="run-1_r1",
+                              args=args), store)
+    assert again == first and CALLS == ["make_table:t:3"], "reused, not run"
+    lineage = json.loads(store.read("runs/wf/run-1_r1/make_table/attempt-0/lineage.json"))
+    assert lineage["status"] == "reused" and lineage["reused_from"] == "runs/wf/run-1/make_table/attempt-0/"
+    other = {"name": {"value": "t"}, "n": {"value": 4}}
+    store.write(redrive_key("wf", "run-1_r2"), json.dumps(record).encode())
+    run_step(StepCall(step=f"{__name__}:make_table", workflow="wf", state="make_table", run="run-1_r2",
+                      args=other), store)
+    assert CALLS[-1] == "make_table:t:4", "other inputs: the step runs"
+    unknown = {"from": "run-1", "steps": {"make_table": {"envelope": None, "attempt": 0}}}
+    store.write(redrive_key("wf", "run-1_r3"), json.dumps(unknown).encode())
+    run_step(StepCall(step=f"{__name__}:make_table", workflow="wf", state="make_table", run="run-1_r3",
+                      args=args), store)
+    assert CALLS[-1] == "make_table:t:3" and len(CALLS) == 3, "what the state held is unknown: the step runs"
