@@ -71,6 +71,7 @@ __all__ = [
     "attempt_prefix",
     "cache_key",
     "is_redrive",
+    "machine_of",
     "output_key",
     "redrive_key",
     "redrive_run_id",
@@ -144,6 +145,13 @@ def redrive_run_id(run: str) -> str:
 def is_redrive(run: str) -> bool:
     base, sep, number = run.rpartition("_r")
     return bool(sep and base and number.isdigit())
+
+
+def machine_of(execution: str) -> str:
+    """The state machine ARN of an execution ARN (Standard ``...:execution:<machine>:<name>``,
+    Express ``...:express:<machine>:<name>:<id>``)."""
+    parts = execution.split(":")
+    return ":".join([*parts[:5], "stateMachine", parts[6]])
 
 
 def run_id_of(execution: str) -> str:

@@ -21,10 +21,11 @@ from ..console import EXIT_COMPILE, EXIT_FAILED, EXIT_OK, err, fail, out, print_
 from ..graph_view import record_statuses
 from . import main
 from .common import compile_or_exit, error_json, load_or_exit, one_workflow
+from .find import find_record
 from .remote import home_option, target_option
 
 if TYPE_CHECKING:
-    from ..local.records import RunRecord
+    pass
 
 
 @main.command("compile")
@@ -161,7 +162,7 @@ def graph(spec: str, fmt: str, output: Path | None, as_html: bool, run_id: str |
         print_compile_error(exc)
         sys.exit(EXIT_COMPILE)
     drawing = build_graph(ir)
-    record = _find_run(run_id, target, home) if run_id else None
+    record = find_record(run_id, target, home)[0] if run_id else None
     if record is not None and record.workflow != workflow.name:
         fail(f"run {record.run_id} is of workflow {record.workflow!r}, not {workflow.name!r}",
              hint=f"draw it with the file it ran from: stepstone graph {record.file} --run {record.run_id}"
@@ -191,16 +192,3 @@ def graph(spec: str, fmt: str, output: Path | None, as_html: bool, run_id: str |
         output.write_text(text, encoding="utf-8")
         err.print(f"wrote {escape(str(output))}")
 
-
-def _find_run(run_id: str, target: str, home: str | None) -> RunRecord:
-    """The run's record, wherever it ran; a missing one is one line and exit 2."""
-    from .find import local_record, remote_arn
-    from .remote import remote, remote_errors
-
-    if target == "local":
-        return local_record(home, run_id)
-    sfn = remote(target)
-    arn = remote_arn(sfn, run_id)
-    with remote_errors(sfn.label):
-        record: RunRecord = sfn.record(arn)
-    return record

@@ -17,8 +17,16 @@ from ..local.records import RunRecord
 from .common import load_or_exit, one_workflow
 from .remote import remote_errors, store
 
-__all__ = ["arn_machine", "find_workflow", "local_record", "manual", "params_or_exit", "remote_arn",
-           "workflow_files"]
+__all__ = [
+    "find_record",
+    "find_workflow",
+    "local_record",
+    "lookup_workflow",
+    "manual",
+    "params_or_exit",
+    "remote_arn",
+    "workflow_files",
+]
 
 
 def manual() -> dict[str, Any]:
@@ -44,16 +52,14 @@ def workflow_files() -> list[str]:
     return sorted({f for p in (patterns or ["examples/*.py"]) for f in glob.glob(p)})
 
 
-def find_workflow(name: str) -> tuple[str, WorkflowDef[..., Any]]:
-    """``FILE[:NAME]``, or the name of a workflow in the project's workflow files: (spec, workflow)."""
+def lookup_workflow(name: str, files: list[str],
+                    known: list[str] | None = None) -> tuple[str, WorkflowDef[..., Any]] | None:
+    """(spec, workflow) of the workflow called ``name`` in ``files`` (those that do not load
+    are passed over), or None; ``known`` collects the names seen."""
     from compiler.errors import CompileError
     from compiler.loader import LoadError, load_workflows
 
-    if name.endswith(".py") or ".py:" in name or os.sep in name:
-        workflow = one_workflow(name, load_or_exit(name))
-        return f"{name.rsplit(':', 1)[0] if '.py:' in name else name}:{workflow.name}", workflow
-    known: list[str] = []
-    for file in workflow_files():
+    for file in files:
         try:
             workflows = load_workflows(file)
         except (LoadError, CompileError):
@@ -61,9 +67,22 @@ def find_workflow(name: str) -> tuple[str, WorkflowDef[..., Any]]:
         for workflow in workflows:
             if name in (workflow.name, workflow.fn.__name__):
                 return f"{file}:{workflow.name}", workflow
-            known.append(workflow.name)
-    fail(f"no workflow named {name!r} in {', '.join(workflow_files()) or 'the project'}",
-         hint=("name one of: " + ", ".join(sorted(set(known)))) if known else "name its file: FILE.py[:NAME]")
+            if known is not None:
+                known.append(workflow.name)
+    return None
+
+
+def find_workflow(name: str) -> tuple[str, WorkflowDef[..., Any]]:
+    """``FILE[:NAME]``, or the name of a workflow in the project's workflow files: (spec, workflow)."""
+    if name.endswith(".py") or ".py:" in name or os.sep in name:
+        workflow = one_workflow(name, load_or_exit(name))
+        return f"{name.rsplit(':', 1)[0] if '.py:' in name else name}:{workflow.name}", workflow
+    known: list[str] = []
+    found = lookup_workflow(name, workflow_files(), known)
+    if found is None:
+        fail(f"no workflow named {name!r} in {', '.join(workflow_files()) or 'the project'}",
+             hint=("name one of: " + ", ".join(sorted(set(known)))) if known else "name its file: FILE.py[:NAME]")
+    return found
 
 
 def local_record(home: str | None, run_id: str) -> RunRecord:
@@ -95,6 +114,18 @@ def params_or_exit(definition: WorkflowDef[..., Any], pairs: tuple[str, ...],
              hint=f"pass --param NAME=VALUE; the parameters are: {_describe_params(definition)}")
 
 
-def arn_machine(arn: str) -> str:
-    parts = arn.split(":")
-    return ":".join([*parts[:5], "stateMachine", parts[6]])
+def find_record(run_id: str, target: str, home: str | None) -> tuple[RunRecord, str]:
+    """The run's record wherever it ran, and where its artifacts are (a folder, or s3://...);
+    a missing run is one line and exit 2."""
+    from compiler.protocol import machine_of, run_prefix
+
+    from .remote import remote
+
+    if target == "local":
+        record = local_record(home, run_id)
+        return record, str(Path(store(home).root) / run_prefix(record.workflow, record.run_id))
+    sfn = remote(target)
+    arn = remote_arn(sfn, run_id)
+    with remote_errors(sfn.label):
+        found: RunRecord = sfn.record(arn)
+        return found, f"s3://{sfn.bucket(machine_of(arn))}/{run_prefix(found.workflow, found.run_id)}"

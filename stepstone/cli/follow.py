@@ -14,13 +14,13 @@ from typing import Any, NoReturn
 from rich.markup import escape
 from rich.prompt import Confirm
 
-from compiler.protocol import run_prefix
+from compiler.protocol import machine_of, run_id_of, run_prefix
 
 from ..console import EXIT_FAILED, EXIT_OK, err, fail, out
 from ..local.executor import Event
 from ..local.records import RunRecord
 from ..local.view import LiveView, run_summary
-from .find import arn_machine, manual
+from .find import manual
 from .remote import remote_errors, store
 
 __all__ = ["finish", "follow_local", "follow_remote", "start_local", "started"]
@@ -56,7 +56,7 @@ def finish(record: RunRecord, where: str, artifacts: str, as_json: bool) -> NoRe
 def follow_remote(target: Any, arn: str, *, approval: bool | None, as_json: bool) -> NoReturn:
     """Follow a run in Step Functions to its end in the live view; exit 0 if it succeeded, else 1."""
     report = err if as_json else out
-    run_id = arn.split(":")[7] if len(arn.split(":")) > 7 else arn.rsplit(":", 1)[-1]
+    run_id = run_id_of(arn)
     flag = f" --target {target.where}"
     view = LiveView(report, live=out.is_terminal and not as_json)
 
@@ -73,7 +73,7 @@ def follow_remote(target: Any, arn: str, *, approval: bool | None, as_json: bool
                   f"`stepstone show {run_id}{flag}`")
         sys.exit(EXIT_INTERRUPTED)
     with remote_errors(target.label):
-        bucket = target.bucket(arn_machine(arn))
+        bucket = target.bucket(machine_of(arn))
     finish(record, target.where, f"s3://{bucket}/{run_prefix(record.workflow, record.run_id)}", as_json)
 
 

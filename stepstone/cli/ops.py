@@ -11,7 +11,7 @@ from pathlib import Path
 import click
 from rich.markup import escape
 
-from compiler.protocol import redrive_run_id
+from compiler.protocol import machine_of, redrive_run_id, run_id_of
 
 from ..console import EXIT_FAILED, err, fail, out
 from ..local import new_run_id
@@ -118,7 +118,7 @@ def redrive(run_id: str, wait: bool, approval: bool | None, as_json: bool, home:
                      resumed=record.resumed + 1)
     sfn = remote(target)
     arn = remote_arn(sfn, run_id)
-    old = arn.split(":")[7]
+    old = run_id_of(arn)
     new_id = redrive_run_id(old)
     with remote_errors(sfn.label):
         while sfn.exists(new_id):
@@ -131,7 +131,7 @@ def redrive(run_id: str, wait: bool, approval: bool | None, as_json: bool, home:
             f"redriven run [bold]{old}[/bold]" + ("" if same else f" as run [bold]{new_id}[/bold] (finished steps "
                                                                   "reuse their outputs)"))
     if not wait:
-        started(shown, arn.split(":")[6], target, sfn.console_url(went_on), as_json, "")
+        started(shown, machine_of(arn).rsplit(":", 1)[-1], target, sfn.console_url(went_on), as_json, "")
         return
     follow_remote(sfn, went_on, approval=approval, as_json=as_json)
 
@@ -154,7 +154,7 @@ def _answer(run_id: str, step: str | None, approved: bool, comment: str, home: s
         arn = remote_arn(sfn, run_id)
         with remote_errors(sfn.label):
             waiting = dict(sfn.pending_approvals(arn))
-        full_id = arn.split(":")[7]
+        full_id = run_id_of(arn)
         flag = f" --target {target}"
     if not waiting:
         fail(f"run {full_id} has no approval waiting for an answer",

@@ -21,7 +21,7 @@ from ..local import list_runs
 from ..local.records import RunRecord
 from ..local.view import STYLES, _duration
 from . import main
-from .find import arn_machine, local_record, remote_arn, workflow_files
+from .find import find_record, local_record, lookup_workflow, remote_arn, workflow_files
 from .remote import home_option, remote, remote_errors, store, target_option
 
 __all__ = ["logs", "print_run", "runs", "show", "step_logs"]
@@ -122,9 +122,10 @@ def _remote_runs(sfn: Any, workflow: str | None, status: str | None, after: date
 
     rows: list[dict[str, Any]] = []
     with remote_errors(sfn.label):
-        machines = {str(m["stateMachineArn"]): sfn.workflow_of(m) for m in sfn.state_machines()}
-        for execution in sfn.executions():
-            name = machines.get(str(execution["stateMachineArn"]), "")
+        machines = sfn.state_machines()
+        names = {str(m["stateMachineArn"]): str(m["workflow"]) for m in machines}
+        for execution in sfn.executions(workflow, machines):
+            name = names.get(str(execution["stateMachineArn"]), "")
             state = STATUS.get(execution["status"], "running")
             if (workflow and name != workflow) or (status and state != status) or (
                     after and execution["startDate"] < after):
@@ -161,15 +162,7 @@ def show(run_id: str, mermaid_file: Path | None, as_json: bool, home: str | None
       stepstone show 20261122-171512-3f9a
       stepstone show 20261122-171512-3f9a --target localstack --mermaid run.mmd
     """
-    if target == "local":
-        record = local_record(home, run_id)
-        location = str(Path(store(home).root) / run_prefix(record.workflow, record.run_id))
-    else:
-        sfn = remote(target)
-        arn = remote_arn(sfn, run_id)
-        with remote_errors(sfn.label):
-            record = sfn.record(arn)
-            location = f"s3://{sfn.bucket(arn_machine(arn))}/{run_prefix(record.workflow, record.run_id)}"
+    record, location = find_record(run_id, target, home)
     if as_json:
         sys.stdout.write(record.model_dump_json(indent=2) + "\n")
         return
@@ -203,29 +196,17 @@ def _graph(record: RunRecord) -> Any:
     from compiler.loader import LoadError, import_ref
     from compiler.parse import parse_workflow
 
-    definition = None
-    if record.file and Path(record.file).exists():
-        from compiler.loader import load_workflows
-
-        try:
-            definition = next((w for w in load_workflows(record.file) if w.name == record.workflow), None)
-        except (LoadError, CompileError):
-            definition = None
-    if definition is None and record.ref:
+    definition: Any = None
+    found = lookup_workflow(record.workflow, [record.file] if record.file and Path(record.file).exists() else [])
+    if found is None and record.ref:
         try:
             definition = import_ref(record.ref)
         except (ImportError, AttributeError, LoadError, CompileError, ValueError):
             definition = None
-    if definition is None:
-        for file in workflow_files():
-            try:
-                from compiler.loader import load_workflows
-
-                definition = next((w for w in load_workflows(file) if w.name == record.workflow), None)
-            except (LoadError, CompileError):
-                continue
-            if definition is not None:
-                break
+    if found is None and definition is None:
+        found = lookup_workflow(record.workflow, workflow_files())
+    if found is not None:
+        definition = found[1]
     if definition is None:
         return None
     try:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from compiler.protocol import approval_key, redrive_key, run_id_of, run_input, split_input
+from compiler.protocol import approval_key, machine_of, redrive_key, run_id_of, run_input, split_input
 
 from ..local.executor import Event
 from ..local.records import RunRecord
@@ -77,9 +77,8 @@ def history_event(message: dict[str, JSON]) -> dict[str, JSON]:
 
 def describe_from_events(arn: str, events: list[dict[str, JSON]]) -> dict[str, JSON]:
     """What DescribeExecution would say of a run, from its events (Express runs have no DescribeExecution)."""
-    parts = arn.split(":")
     described: dict[str, JSON] = {"executionArn": arn, "name": run_id_of(arn), "status": "RUNNING",
-                                  "stateMachineArn": ":".join([*parts[:5], "stateMachine", parts[6]])}
+                                  "stateMachineArn": machine_of(arn)}
     for event in events:
         kind = event["type"]
         details = event.get(_details_key(kind)) or {}
@@ -233,24 +232,28 @@ class LocalStackTarget:
         return self.read(arn).record
 
     def state_machines(self) -> list[dict[str, JSON]]:
-        """The state machines of stepstone workflows here: tagged with their workflow (the
-        deployer), or compiled by stepstone (``cdk deploy``: its definition says so)."""
+        """The state machines of stepstone workflows here, each with its ``workflow`` name (its
+        definition is read once): compiled by stepstone (the definition's Comment says so), or
+        tagged with their workflow by the deployer."""
         sfn = self.aws.sfn
         machines = []
         for page in sfn.get_paginator("list_state_machines").paginate():
             for machine in page["stateMachines"]:
                 arn = machine["stateMachineArn"]
-                if any(t.get("key") == TAG for t in self._tags(arn)) or str(
-                        self.definition(arn).get("Comment", "")).startswith(COMMENT):
-                    machines.append(machine)
+                comment = str(self.definition(arn).get("Comment", ""))
+                if comment.startswith(COMMENT):
+                    machines.append({**machine, "workflow": comment[len(COMMENT):].split()[0]})
+                elif any(t.get("key") == TAG for t in self._tags(arn)):
+                    machines.append({**machine, "workflow": machine["name"]})
         return machines
 
-    def executions(self, workflow: str | None = None) -> list[dict[str, JSON]]:
-        """Every run of stepstone's state machines (of ``workflow``), newest first, as
-        ListExecutions lists them (Express runs from their logs)."""
+    def executions(self, workflow: str | None = None,
+                   machines: list[dict[str, JSON]] | None = None) -> list[dict[str, JSON]]:
+        """Every run of stepstone's state machines (``machines``, default all; of ``workflow``),
+        newest first, as ListExecutions lists them (Express runs from their logs)."""
         found: list[dict[str, JSON]] = []
-        for machine in self.state_machines():
-            if workflow and machine["name"] != workflow:
+        for machine in self.state_machines() if machines is None else machines:
+            if workflow and machine["workflow"] != workflow:
                 continue
             if machine.get("type") == "EXPRESS":
                 for arn, events in express_events(self.aws, log_group(machine["name"])).items():
@@ -266,15 +269,9 @@ class LocalStackTarget:
     def state_machine(self, workflow: str) -> str:
         """The ARN of the deployed state machine of ``workflow``; NoSuchRun when it is not deployed."""
         for machine in self.state_machines():
-            if self.workflow_of(machine) == workflow:
+            if machine["workflow"] == workflow:
                 return str(machine["stateMachineArn"])
         raise NoSuchRun(workflow)
-
-    def workflow_of(self, machine: dict[str, JSON]) -> str:
-        """The workflow a state machine runs, as its compiled Comment says."""
-        arn = str(machine["stateMachineArn"])
-        comment = str(self.definition(arn).get("Comment", ""))
-        return comment[len(COMMENT):].split()[0] if comment.startswith(COMMENT) else str(machine["name"])
 
     def exists(self, run_id: str) -> bool:
         return any(e["name"] == run_id for e in self.executions())
@@ -420,9 +417,8 @@ class LocalStackTarget:
         """The request the approval function left for this gate of the run ``arn`` (it may
         take a moment to land)."""
         deadline = time.monotonic() + wait
-        parts = arn.split(":")
-        machine, workflow = ":".join([*parts[:5], "stateMachine", parts[6]]), parts[6]
-        key = approval_key(workflow, run_id_of(arn), state)
+        machine = machine_of(arn)
+        key = approval_key(machine.rsplit(":", 1)[-1], run_id_of(arn), state)
         while True:
             request = self.lineage(key, self.bucket(machine))
             if isinstance(request, dict) or time.monotonic() > deadline:
