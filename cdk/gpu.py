@@ -25,6 +25,7 @@ from compiler.pipeline import CompiledWorkflow
 
 from .artifacts import Artifacts
 from .nag import accept, accept_wildcard
+from .runners import grant_secrets, secrets_id
 
 __all__ = ["GPU_INSTANCE_TYPES", "GpuJobs", "GpuQueue", "gpu_queue_arn"]
 
@@ -62,7 +63,8 @@ class GpuQueue(Construct):
 
 
 class GpuJobs(Construct):
-    """The runner image of one workflow file and a job definition per Batch step."""
+    """The runner image of one workflow file and a job definition per Batch step. A job role
+    per workflow and set of declared secrets: a job reads only the secrets its step declares."""
 
     def __init__(self, scope: Construct, id: str, *, context: Path, store: Artifacts,
                  workflows: Sequence[CompiledWorkflow]) -> None:
@@ -74,10 +76,18 @@ class GpuJobs(Construct):
             steps = [s for s in compiled.resources.functions if s.compute == "batch"]
             if not steps:
                 continue
-            role = iam.Role(self, f"{compiled.name}JobRole", assumed_by=iam.ServicePrincipal("ecs-tasks.amazonaws.com"),
-                            description=f"{compiled.name}'s GPU jobs: its artifact prefixes only")
-            store.grant(role, store.prefixes(compiled.name))
+            roles: dict[str, iam.Role] = {}
             for step in steps:
+                kind = secrets_id(step.secrets)
+                role = roles.get(kind)
+                if role is None:
+                    reads = f", and reads {', '.join(s.name for s in step.secrets)}" if step.secrets else ""
+                    role = roles[kind] = iam.Role(
+                        self, f"{compiled.name}JobRole{kind}",
+                        assumed_by=iam.ServicePrincipal("ecs-tasks.amazonaws.com"),
+                        description=f"{compiled.name}'s GPU jobs: its artifact prefixes only{reads}")
+                    store.grant(role, store.prefixes(compiled.name))
+                    grant_secrets(self, role, step.secrets)
                 image = (ecs.ContainerImage.from_registry(step.image) if step.image
                          else ecs.ContainerImage.from_docker_image_asset(self.image))
                 log_group = logs.LogGroup(self, f"{compiled.name}-{step.name}-logs",
@@ -86,7 +96,7 @@ class GpuJobs(Construct):
                     self, f"{compiled.name}-{step.name}-container", image=image, cpu=max(step.vcpus, 1),
                     memory=Size.mebibytes(step.memory), gpu=step.gpus or None, job_role=role,
                     environment={"STEPSTONE_ARTIFACT_BUCKET": store.bucket.bucket_name,
-                                 "POWERTOOLS_SERVICE_NAME": "stepstone"},
+                                 "POWERTOOLS_SERVICE_NAME": "stepstone", "STEPSTONE_SECRETS": "aws"},
                     logging=ecs.LogDriver.aws_logs(stream_prefix=f"{compiled.name}/{step.name}", log_group=log_group))
                 accept_wildcard(container, "*", "pulling the runner image needs ecr:GetAuthorizationToken, which "
                                                 "takes no resource")

@@ -2,31 +2,73 @@
 and a layer with its dependencies, one function per distinct (memory, timeout), shared by
 every step that asks for the same, so large workflows stay far below CloudFormation's
 500 resources. Each function may read and write only the artifact prefixes of the
-workflows it serves.
+workflows it serves, and read only the secrets its steps declare (``@step(secrets=[...])``):
+steps that declare different secrets never share a function, so a step's secrets are
+readable by its own function and no other.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from pathlib import Path
 
-from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import ArnFormat, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from compiler.pipeline import CompiledWorkflow
+from compiler.secrets import SecretRef
 
 from .artifacts import Artifacts
 from .nag import accept, accept_wildcard
 
-__all__ = ["StepRunners", "python_runtime"]
+__all__ = ["StepRunners", "grant_secrets", "python_runtime", "secret_arns"]
 
 
 def python_runtime(version: str) -> lambda_.Runtime:
     """Lambda's runtime for Python ``3.X`` (the functions run the Python the steps were tested with)."""
     return lambda_.Runtime(f"python{version}", lambda_.RuntimeFamily.PYTHON)
+
+
+def secret_arns(scope: Construct, secrets: Sequence[SecretRef]) -> tuple[list[str], list[str]]:
+    """The ARNs of ``secrets``: (Secrets Manager secrets, Parameter Store parameters). A
+    secret's ARN ends in ``-`` and six characters Secrets Manager chooses, hence ``-??????``:
+    exactly six, so no other secret's ARN matches (a longer name makes a longer ARN)."""
+    stack = Stack.of(scope)
+    managed = [stack.format_arn(service="secretsmanager", resource="secret", resource_name=f"{s.name}-??????",
+                                arn_format=ArnFormat.COLON_RESOURCE_NAME)
+               for s in secrets if s.store == "secretsmanager"]
+    parameters = [stack.format_arn(service="ssm", resource="parameter", resource_name=s.name.lstrip("/"))
+                  for s in secrets if s.store == "ssm"]
+    return managed, parameters
+
+
+def grant_secrets(scope: Construct, grantee: iam.IGrantable, secrets: Sequence[SecretRef]) -> None:
+    """Let ``grantee`` read exactly ``secrets`` (nothing at all when there are none).
+
+    No ``kms:Decrypt``: a secret or SecureString encrypted with the AWS managed key
+    (``aws/secretsmanager``, ``aws/ssm``) is decrypted through the service for any principal
+    of the account (https://docs.aws.amazon.com/systems-manager/latest/userguide/ps-restrict-decryption.html).
+    One encrypted with a customer managed key also needs Decrypt on that key, granted in its key policy.
+    """
+    managed, parameters = secret_arns(scope, secrets)
+    principal = grantee.grant_principal
+    if managed:
+        principal.add_to_principal_policy(iam.PolicyStatement(actions=["secretsmanager:GetSecretValue"],
+                                                              resources=managed))
+    if parameters:  # what Powertools' get_parameter calls
+        principal.add_to_principal_policy(iam.PolicyStatement(actions=["ssm:GetParameter"], resources=parameters))
+
+
+def secrets_id(secrets: Sequence[SecretRef]) -> str:
+    """A short, stable part of a construct id for a set of secrets ("" for none)."""
+    if not secrets:
+        return ""
+    names = "\n".join(f"{s.store}:{s.name}" for s in sorted(secrets, key=lambda s: s.key))
+    return "Secrets" + hashlib.sha256(names.encode()).hexdigest()[:8]
 
 
 class StepRunners(Construct):
@@ -41,18 +83,21 @@ class StepRunners(Construct):
                                           description="the step runner's dependencies (pydantic, Powertools, boto3)")
         self.code = lambda_.Code.from_asset(str(code))
         self.environment = {"STEPSTONE_ARTIFACT_BUCKET": store.bucket.bucket_name,
-                            "POWERTOOLS_SERVICE_NAME": "stepstone", **(environment or {})}
+                            "POWERTOOLS_SERVICE_NAME": "stepstone", "STEPSTONE_SECRETS": "aws", **(environment or {})}
         self.by_step: dict[tuple[str, str], lambda_.Function] = {}  # (workflow, step) -> its function
-        groups: dict[tuple[int, int], list[tuple[str, str]]] = {}
+        # one function per (memory, timeout, declared secrets): a step's secrets are its function's alone
+        groups: dict[tuple[int, int, tuple[SecretRef, ...]], list[tuple[str, str]]] = {}
         for compiled in workflows:
             for step in compiled.resources.functions:
                 if step.compute == "batch" and not batch_as_lambda:
                     continue
-                groups.setdefault(step.as_lambda, []).append((compiled.name, step.name))
-        for (memory, timeout), steps in sorted(groups.items()):
+                groups.setdefault((*step.as_lambda, step.secrets), []).append((compiled.name, step.name))
+        for (memory, timeout, secrets), steps in sorted(groups.items(), key=lambda g: (g[0][:2], secrets_id(g[0][2]))):
             served = sorted({workflow for workflow, _ in steps})
-            function = self._function(f"Runner{memory}mb{timeout}s", "lambdas.step_runner.handler", memory, timeout,
-                                      f"stepstone step runner ({memory} MB, {timeout} s) for {', '.join(served)}")
+            reads = f"; reads {', '.join(s.name for s in secrets)}" if secrets else ""
+            function = self._function(f"Runner{memory}mb{timeout}s{secrets_id(secrets)}", "lambdas.step_runner.handler",
+                                      memory, timeout, f"stepstone step runner ({memory} MB, {timeout} s) for "
+                                      f"{', '.join(served)}{reads}", secrets=secrets)
             for workflow in served:
                 store.grant(function, store.prefixes(workflow))
             for key in steps:
@@ -67,13 +112,15 @@ class StepRunners(Construct):
                         reason="an approval request is written under its run (named at run time) in the "
                                "workflow's own prefix")
 
-    def _function(self, id: str, handler: str, memory: int, timeout: int, description: str) -> lambda_.Function:
+    def _function(self, id: str, handler: str, memory: int, timeout: int, description: str,
+                  secrets: Sequence[SecretRef] = ()) -> lambda_.Function:
         log_group = logs.LogGroup(self, f"{id}Logs", retention=logs.RetentionDays.THREE_MONTHS,
                                   removal_policy=RemovalPolicy.DESTROY)
         role = iam.Role(self, f"{id}Role", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
                         description=f"{description}: its logs, its artifact prefixes, X-Ray")
         role.add_to_policy(iam.PolicyStatement(actions=["logs:CreateLogStream", "logs:PutLogEvents"],
                                                resources=[log_group.log_group_arn]))
+        grant_secrets(self, role, secrets)
         function = lambda_.Function(
             self, id, runtime=self.runtime, handler=handler, code=self.code, layers=[self.layer], role=role,
             memory_size=memory, timeout=Duration.seconds(timeout), log_group=log_group,

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from .artifacts import RunningStep, running_step, save_artifact
 from .errors import CompileError, Location
-from .failures import PermanentError, TransientError
+from .failures import PermanentError, StepTimeout, TransientError
 from .options import Batch, Lambda, Retry
 from .schedules import Schedule, cron, rate
 from .steps import StepDef, step
@@ -46,6 +46,7 @@ __all__ = [
     "S3Upload",
     "Schedule",
     "StepDef",
+    "StepTimeout",
     "TransientError",
     "WorkflowDef",
     "WorkflowSucceeded",

@@ -13,7 +13,10 @@ import re
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from .secrets import SecretRef
 
 __all__ = ["RunningStep", "StepContext", "current_step", "running_step", "save_artifact"]
 
@@ -45,6 +48,7 @@ class StepContext:
     prefix: str  # the attempt's folder in the artifact store
     written: list[str] = field(default_factory=list)
     step: RunningStep | None = None
+    secrets: tuple[SecretRef, ...] = ()  # what the step declares in @step(secrets=[...]): all it may read
 
 
 _CURRENT: ContextVar[StepContext | None] = ContextVar("stepstone_step", default=None)

@@ -9,7 +9,7 @@ the one to name in ``Retry(on=[TransientError])`` when only those should be retr
 
 from __future__ import annotations
 
-__all__ = ["PermanentError", "TransientError"]
+__all__ = ["PermanentError", "StepTimeout", "TransientError"]
 
 
 class PermanentError(Exception):
@@ -18,3 +18,11 @@ class PermanentError(Exception):
 
 class TransientError(Exception):
     """A failure that may go away on its own; retry it."""
+
+
+class StepTimeout(Exception):
+    """A step ran longer than its ``timeout=``: ``except StepTimeout`` catches that, and
+    ``Retry(on=[StepTimeout])`` retries it. Step Functions reports it as ``States.Timeout``
+    (the name the compiled Catch and Retry match); the step itself never raises it."""
+
+    error_name = "States.Timeout"

@@ -30,6 +30,7 @@ from typing import Any, Literal, TypeAlias
 from .errors import Location
 from .options import Compute, Retry
 from .schedules import Schedule
+from .secrets import SecretRef
 from .triggers import Trigger
 
 __all__ = [
@@ -162,6 +163,7 @@ class StepInfo:
     heartbeat: int | None
     cache: bool
     location: Location
+    secrets: tuple[SecretRef, ...] = ()  # declared with @step(secrets=[...]); names only, never values
 
     @property
     def is_batch(self) -> bool:

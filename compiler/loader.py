@@ -25,6 +25,10 @@ __all__ = ["LoadError", "import_ref", "load_module", "load_workflows", "module_n
 class LoadError(Exception):
     """The file or the workflow asked for does not exist (a usage error, not a compile error)."""
 
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.hint = hint
+
 
 def split_spec(spec: str) -> tuple[Path, str | None]:
     """``file.py:NAME`` -> (path, NAME); a drive letter's colon is not a separator."""
@@ -45,22 +49,40 @@ def module_name_for(path: Path) -> tuple[str, Path]:
     return ".".join(parts), folder
 
 
-def _import_failure(path: Path, exc: BaseException) -> CompileError:
+def _import_failure(path: Path, exc: BaseException, why: str | None = None, *,
+                    hint: str | None = None) -> CompileError:
     frames = [f for f in traceback.extract_tb(exc.__traceback__) if Path(f.filename).resolve() == path.resolve()]
     location = Location(str(path), frames[-1].lineno or 1) if frames else Location(str(path), 1)
+    if hint is None and isinstance(exc, ModuleNotFoundError) and exc.name:
+        hint = (f"install {exc.name.partition('.')[0]!r} where stepstone runs (pip install ...), or fix the "
+                f"import; `python {path}` shows the full error")
     return CompileError(
-        f"importing {path.name} failed: {type(exc).__name__}: {exc}",
+        f"importing {path.name} failed: {why or f'{type(exc).__name__}: {exc}'}",
         rule="import-error",
         location=location,
-        hint="the workflow file must import cleanly; run `python " + str(path) + "` to see the full error",
+        hint=hint or "the workflow file must import cleanly; run `python " + str(path) + "` to see the full error",
     )
+
+
+def _not_source(path: Path, exc: SyntaxError) -> CompileError | None:
+    """A clearer error than Python's when the file is not Python text at all."""
+    if "null bytes" in exc.msg or "codec can't decode" in exc.msg:
+        return CompileError(f"{path.name} is not Python source: it holds bytes that are not UTF-8 text",
+                            rule="syntax-error", location=Location(str(path), exc.lineno or 1),
+                            hint="point stepstone at the .py file that defines your @workflow")
+    return None
 
 
 def load_module(path: Path) -> ModuleType:
     if not path.exists():
         raise LoadError(f"no such file: {path}")
+    if path.is_dir():
+        raise LoadError(f"{path} is a folder, not a workflow file")
     if path.suffix != ".py":
         raise LoadError(f"{path} is not a Python file (.py)")
+    if "." in path.stem:
+        raise LoadError(f"{path.name} cannot be imported as a Python module: its name has a '.' before '.py'",
+                        hint=f"rename it, for example to {path.stem.replace('.', '_')}.py")
     name, root = module_name_for(path)
     existing = sys.modules.get(name)
     if existing is not None:
@@ -78,9 +100,16 @@ def load_module(path: Path) -> ModuleType:
         raise
     except SyntaxError as exc:
         sys.modules.pop(name, None)
-        raise CompileError(f"syntax error: {exc.msg}", rule="syntax-error",
-                           location=Location(str(path), exc.lineno or 1, exc.offset or 0),
-                           hint="fix the Python syntax first") from None
+        where = Path(exc.filename).resolve() if exc.filename and not exc.filename.startswith("<") else path
+        raise _not_source(where, exc) or CompileError(
+            f"syntax error: {exc.msg}", rule="syntax-error",
+            location=Location(str(where), exc.lineno or 1, exc.offset or 0),
+            hint="fix the Python syntax first") from None
+    except SystemExit as exc:  # sys.exit() at import would end stepstone itself, silently
+        sys.modules.pop(name, None)
+        raise _import_failure(path, exc, f"it calls sys.exit({exc.code!r}) when imported",
+                              hint="put what runs the file as a script under `if __name__ == \"__main__\":`"
+                              ) from None
     except Exception as exc:
         sys.modules.pop(name, None)
         raise _import_failure(path, exc) from None
@@ -91,7 +120,16 @@ def workflows_in(module: ModuleType) -> list[WorkflowDef[..., Any]]:
     found = [v for v in vars(module).values()
              if isinstance(v, WorkflowDef) and v.fn.__module__ == module.__name__]
     unique = {id(w): w for w in found}
-    return sorted(unique.values(), key=lambda w: w.location.line)
+    ordered = sorted(unique.values(), key=lambda w: w.location.line)
+    seen: dict[str, WorkflowDef[..., Any]] = {}
+    for workflow in ordered:
+        first = seen.setdefault(workflow.name, workflow)
+        if first is not workflow:  # two state machines of one name: the second would replace the first
+            raise CompileError(
+                f"two workflows are named {workflow.name!r}: {first.fn.__name__} (line {first.location.line}) and "
+                f"{workflow.fn.__name__} (line {workflow.location.line})", rule="duplicate-workflow-name",
+                location=workflow.location, hint="give one of them another name with @workflow(name=...)")
+    return ordered
 
 
 def load_workflows(spec: str, *, all_if_several: bool = True) -> list[WorkflowDef[..., Any]]:

@@ -177,8 +177,9 @@ def error_names(specs: Sequence[type[BaseException] | str]) -> tuple[str, ...]:
             names.add(spec)
         elif spec in (Exception, BaseException):
             return ("States.ALL",)
-        else:
-            names.add(spec.__name__)
+        else:  # a class may stand for a Step Functions name (compiler.failures.StepTimeout)
+            fixed = getattr(spec, "error_name", None)
+            names.add(fixed if isinstance(fixed, str) else spec.__name__)
     return tuple(sorted(names))
 
 

@@ -14,6 +14,7 @@ from .limits import MAX_INLINE, KeySizes, SizePlan, SizeTracker, history_events
 from .options import Batch
 from .parse import parse_workflow
 from .plan import Planner
+from .secrets import SecretRef
 from .workflows import WorkflowDef
 
 __all__ = ["DEFINITION_LIMIT", "CompiledWorkflow", "Resources", "check", "compile_workflow", "nested_workflows",
@@ -41,6 +42,7 @@ class StepFunction:
     gpus: int = 0
     vcpus: int = 0
     image: str | None = None
+    secrets: tuple[SecretRef, ...] = ()  # what its role may read: these and nothing else
 
     @property
     def as_lambda(self) -> tuple[int, int]:
@@ -90,9 +92,11 @@ class CompiledWorkflow:
             compute = info.compute
             if isinstance(compute, Batch):
                 functions.append(StepFunction(info.name, info.ref, "batch", compute.memory, info.timeout,
-                                              gpus=compute.gpus, vcpus=compute.vcpus, image=compute.image))
+                                              gpus=compute.gpus, vcpus=compute.vcpus, image=compute.image,
+                                              secrets=info.secrets))
             else:
-                functions.append(StepFunction(info.name, info.ref, "lambda", compute.memory, compute.timeout_seconds))
+                functions.append(StepFunction(info.name, info.ref, "lambda", compute.memory, compute.timeout_seconds,
+                                              secrets=info.secrets))
         text = self.asl_json
         import re
 

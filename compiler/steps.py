@@ -17,6 +17,7 @@ from typing import Any, ParamSpec, TypeVar, overload
 from .decorated import Decorated
 from .errors import CompileError, Location, caller_location, definition_location
 from .options import Batch, Compute, Lambda, Retry, Seconds, to_seconds
+from .secrets import SecretRef, enter_step, leave_step, secrets_option
 
 __all__ = ["StepDef", "step"]
 
@@ -36,6 +37,7 @@ class StepOptions:
     timeout: int | None
     heartbeat: int | None
     cache: bool
+    secrets: tuple[SecretRef, ...] = ()  # the only secrets the step may read; cdk/ grants exactly these
 
     @property
     def is_batch(self) -> bool:
@@ -69,7 +71,11 @@ class StepDef(Decorated[P, R]):
 
     def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
         kwargs.pop("after", None)  # ordering hint for the compiler; no meaning in plain Python
-        return self.fn(*args, **kwargs)
+        token = enter_step(self.name, self.options.secrets)  # Secret.value() checks what this step declares
+        try:
+            return self.fn(*args, **kwargs)
+        finally:
+            leave_step(token)
 
     def after(self, *results: object) -> StepDef[P, R]:
         """This step, run only after the steps that made ``results`` (no data passes).
@@ -157,6 +163,7 @@ def _build(
     heartbeat: Seconds | None,
     cache: bool,
     location: Location | None,
+    secrets: Sequence[SecretRef] | None = None,
 ) -> StepDef[P, R]:
     where = definition_location(fn)
     step_name = name if name is not None else fn.__name__
@@ -210,6 +217,7 @@ def _build(
         timeout=timeout_s,
         heartbeat=heartbeat_s,
         cache=cache,
+        secrets=secrets_option(secrets, location),
     )
     _check_function(fn, location)
     return StepDef(fn, options, where)
@@ -228,6 +236,7 @@ def step(
     timeout: Seconds | None = None,
     heartbeat: Seconds | None = None,
     cache: bool = False,
+    secrets: Sequence[SecretRef] | None = None,
 ) -> Callable[[Callable[P, R]], StepDef[P, R]]: ...
 
 
@@ -241,6 +250,7 @@ def step(
     timeout: Seconds | None = None,
     heartbeat: Seconds | None = None,
     cache: bool = False,
+    secrets: Sequence[SecretRef] | None = None,
 ) -> StepDef[P, R] | Callable[[Callable[P, R]], StepDef[P, R]]:
     """Make a function a workflow step.
 
@@ -248,13 +258,15 @@ def step(
     ``Batch(gpus=, vcpus=, memory=, image=)``. ``retry`` is a :class:`Retry` (or a number
     of attempts, or a list of policies tried in order). ``timeout`` limits each attempt,
     ``heartbeat`` the silence between heartbeats of a long job. ``cache=True`` skips the
-    step on a re-run when its code and inputs are unchanged.
+    step on a re-run when its code and inputs are unchanged. ``secrets=[WAREHOUSE]`` lists
+    the :class:`~stepstone.Secret` objects the step reads with ``WAREHOUSE.value()``: the
+    only ones it may read, and, deployed, the only ones its role is granted.
     """
     location = caller_location()
 
     def decorate(function: Callable[P, R]) -> StepDef[P, R]:
         return _build(function, name=name, compute=compute, retry=retry, timeout=timeout,
-                      heartbeat=heartbeat, cache=cache, location=location)
+                      heartbeat=heartbeat, cache=cache, location=location, secrets=secrets)
 
     if fn is not None:
         return decorate(fn)

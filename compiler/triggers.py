@@ -11,6 +11,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeAlias
+from urllib.parse import quote
 
 from .errors import CompileError, Location, caller_location
 from .protocol import TRIGGER_KEY
@@ -43,22 +44,28 @@ class S3Upload:
     def passed_params(self) -> tuple[str, ...]:
         return tuple(p for p in (self.bucket_param, self.key_param) if p)
 
-    def event_pattern(self) -> dict[str, Any]:
+    def event_pattern(self, *, url_encoded_keys: bool = False) -> dict[str, Any]:
         """The EventBridge pattern of S3's "Object Created" events this trigger matches.
 
         A match object takes one operator, so prefix *and* suffix become a ``wildcard``
-        (with ``*`` and ``\\`` in them escaped).
+        (with ``*`` and ``\\`` in them escaped). Every pattern requires the object's key to
+        be a non-empty string (without prefix or suffix: the wildcard ``*``), so an event
+        without one never starts a run. ``url_encoded_keys`` matches the keys of events
+        that percent-encode them (LocalStack's do; AWS's EventBridge events carry the key as is).
         """
         def escape(text: str) -> str:
             return text.replace("\\", "\\\\").replace("*", "\\*")
 
+        prefix, suffix = (quote(self.prefix), quote(self.suffix)) if url_encoded_keys else (self.prefix, self.suffix)
         detail: dict[str, Any] = {"bucket": {"name": [self.bucket]}}
-        if self.prefix and self.suffix:
-            detail["object"] = {"key": [{"wildcard": f"{escape(self.prefix)}*{escape(self.suffix)}"}]}
-        elif self.prefix:
-            detail["object"] = {"key": [{"prefix": self.prefix}]}
-        elif self.suffix:
-            detail["object"] = {"key": [{"suffix": self.suffix}]}
+        if prefix and suffix:
+            detail["object"] = {"key": [{"wildcard": f"{escape(prefix)}*{escape(suffix)}"}]}
+        elif prefix:
+            detail["object"] = {"key": [{"prefix": prefix}]}
+        elif suffix:
+            detail["object"] = {"key": [{"suffix": suffix}]}
+        else:
+            detail["object"] = {"key": [{"wildcard": "*"}]}
         return {"source": ["aws.s3"], "detail-type": ["Object Created"], "detail": detail}
 
     def input_transformer(self, definition: WorkflowDef[..., Any], *, event_id: bool = False) -> dict[str, Any]:

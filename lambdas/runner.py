@@ -32,6 +32,7 @@ from compiler.protocol import attempt_prefix, cache_key, is_redrive, output_key,
 from compiler.steps import StepDef
 
 from .envelope import OutputTooLarge, make_envelope, read_envelope
+from .faults import fault_for, inject
 from .serialize import canonical, content_hash, from_json, to_json
 from .store import ArtifactStore
 
@@ -284,10 +285,15 @@ def run_step(call: StepCall, store: ArtifactStore, *,
             return envelope
         kwargs = _python_arguments(step, resolved)
         context = StepContext(store, prefix, step=RunningStep(call.workflow, call.run, call.state, call.attempt,
-                                                              call.map_path))
+                                                              call.map_path), secrets=step.options.secrets)
         token = current_step().set(context)
+        fn: Callable[..., Any] = step.fn
+        fault = fault_for(call.state, step.name, call.attempt)  # STEPSTONE_FAULTS, see lambdas/faults.py
+        if fault is not None:
+            fn = inject(fault, timeout=step.options.timeout,
+                        where=f"{call.state}{f' ({call.map_path})' if call.map_path else ''} attempt {call.attempt}")
         try:
-            result = invoke(step.fn, kwargs) if invoke is not None else step.fn(**kwargs)
+            result = invoke(fn, kwargs) if invoke is not None else fn(**kwargs)
         finally:
             current_step().reset(token)
             lineage["files"] = context.written

@@ -2,8 +2,9 @@
 
     from stepstone import step, workflow
 
-Everything a workflow file needs is re-exported here from ``compiler``; the command line
-lives in ``stepstone.cli``.
+Everything a workflow file needs is re-exported here from ``compiler`` (and ``Secret``,
+which reads a secret in a running step, from ``lambdas.secrets``); the command line lives
+in ``stepstone.cli``.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from compiler import (
     ParamsError,
     PermanentError,
     Retry,
+    StepTimeout,
     TransientError,
     approve,
     cron,
@@ -28,6 +30,7 @@ from compiler import (
     workflow,
     workflow_succeeded,
 )
+from lambdas.secrets import Secret, SecretNotSetError, UndeclaredSecretError
 
 __version__ = "0.1.0"
 
@@ -39,7 +42,11 @@ __all__ = [
     "ParamsError",
     "PermanentError",
     "Retry",
+    "Secret",
+    "SecretNotSetError",
+    "StepTimeout",
     "TransientError",
+    "UndeclaredSecretError",
     "approve",
     "cron",
     "map",

@@ -9,14 +9,12 @@ from typing import Any
 from .. import typeinfo
 from ..errors import CompileError
 from ..ir import Params, Workflow
-from ..workflows import WorkflowDef
+from ..workflows import PARAMS_MAX_BYTES, WorkflowDef
 from .context import RESERVED_ROOT_KEYS, Scope, WorkflowContext, load_body, param_info
+from .jsontypes import check_defaults
 from .statements import BodyParser, Frame
 
 __all__ = ["PARAMS_MAX_BYTES", "parse_workflow"]
-
-PARAMS_MAX_BYTES = 16 * 1024
-"""The largest run input (workflow parameters) a run may start with; checked before it starts."""
 
 _INPUT_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 
@@ -44,6 +42,7 @@ def _params(wf: WorkflowDef[..., Any], ctx: WorkflowContext, scope: Scope, fn_no
                    else "is not a plain name (letters, digits and '_', starting with a letter)"),
                 rule="bad-parameters", location=where,
                 hint=f"rename it (for example to {name.strip('_') + '_value'!r})")
+    check_defaults(wf, fn_node, wf.location)
     return Params(names=tuple(names), annotations=annotations, model_param=model_param,
                   model=wf.params_model, max_bytes=PARAMS_MAX_BYTES)
 

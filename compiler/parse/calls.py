@@ -28,6 +28,7 @@ from ..workflows import DEFAULT_APPROVAL_TIMEOUT, Approval, WorkflowDef, approve
 from ..workflows import map as stepstone_map
 from .blocks import BlockBuilder
 from .context import Scope, VarInfo, WorkflowContext
+from .jsontypes import check_step_types
 from .values import MISSING, apply_path, check_json_literal, read_value, resolve_global
 
 if TYPE_CHECKING:
@@ -39,7 +40,7 @@ __all__ = ["CallParser", "step_info"]
 def step_info(step: StepDef[..., Any]) -> StepInfo:
     o = step.options
     return StepInfo(name=o.name, ref=step.ref, compute=o.compute, retry=o.retry, timeout=o.timeout,
-                    heartbeat=o.heartbeat, cache=o.cache, location=step.location)
+                    heartbeat=o.heartbeat, cache=o.cache, location=step.location, secrets=o.secrets)
 
 
 def value_keys(value: Value) -> frozenset[str]:
@@ -246,6 +247,8 @@ class CallParser:
         ctx = self.ctx
         info = step_info(step)
         known = ctx.steps.get(info.name)
+        if known is None:
+            check_step_types(step)
         if known is not None and known.ref != info.ref:
             ctx.fail(node, f"two different steps are named {info.name!r}: {known.ref} (line {known.location.line}) "
                      f"and {info.ref} (line {info.location.line})", rule="duplicate-step-name",

@@ -51,8 +51,11 @@ def compile_command(spec: str, output: Path | None, show_explanation: bool) -> N
             sys.stdout.write(compiled.asl_json)
         else:
             target = output / f"{compiled.name}.asl.json" if len(results) > 1 or output.is_dir() else output
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(compiled.asl_json, encoding="utf-8")
+            try:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_text(compiled.asl_json, encoding="utf-8")
+            except OSError as exc:
+                fail(f"cannot write {target}: {exc.strerror or exc}", hint="write to a folder you can write to")
             err.print(f"wrote {escape(str(target))} ({compiled.name}: {len(compiled.asl_json):,} bytes)")
         if show_explanation:
             err.print(escape(explain(compiled)), end="")
@@ -77,7 +80,7 @@ def validate(specs: tuple[str, ...], as_json: bool) -> None:
             path, name = split_spec(spec)
             workflows = load_workflows(spec) if name else workflows_in(load_module(path))
         except LoadError as exc:
-            fail(str(exc))
+            fail(str(exc), hint=exc.hint or "check the path")
         except CompileError as exc:
             invalid += 1
             report.append({"file": spec, "workflow": None, "valid": False, "errors": [error_json(exc)]})
@@ -111,6 +114,9 @@ def validate(specs: tuple[str, ...], as_json: bool) -> None:
                 out.print(f"[red]✗[/red] {escape(workflow.name)} [dim]({escape(spec)})[/dim]")
                 for error in errors:
                     print_compile_error(error)
+    if not report:  # every file held no workflow: nothing was checked, which is no "valid"
+        fail(f"no @workflow in {', '.join(specs)}", hint="name the files that define workflows (stepstone validate "
+                                                         "examples/*.py passes over those that define none)")
     if as_json:
         sys.stdout.write(json.dumps(report, indent=2) + "\n")
     sys.exit(EXIT_FAILED if invalid else EXIT_OK)
@@ -189,6 +195,9 @@ def graph(spec: str, fmt: str, output: Path | None, as_html: bool, run_id: str |
     if output is None:
         sys.stdout.write(text)
     else:
-        output.write_text(text, encoding="utf-8")
+        try:
+            output.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            fail(f"cannot write {output}: {exc.strerror or exc}", hint="write to a folder you can write to")
         err.print(f"wrote {escape(str(output))}")
 

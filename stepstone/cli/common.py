@@ -23,7 +23,7 @@ def load_or_exit(spec: str) -> list[WorkflowDef[..., Any]]:
     try:
         return load_workflows(spec)
     except LoadError as exc:
-        fail(str(exc), hint="check the path, or list the file's workflows with `stepstone validate FILE`")
+        fail(str(exc), hint=exc.hint or "check the path, or list the file's workflows with `stepstone validate FILE`")
     except CompileError as exc:
         print_compile_error(exc)
         sys.exit(EXIT_COMPILE)

@@ -105,13 +105,19 @@ def remote_arn(target: Any, run_id: str) -> str:
 
 def params_or_exit(definition: WorkflowDef[..., Any], pairs: tuple[str, ...],
                    input_file: Path | None) -> dict[str, Any]:
-    from .local import _describe_params, _parse_params
+    from compiler.errors import CompileError
+
+    from ..console import EXIT_COMPILE, print_compile_error
+    from .local import _params_hint, _parse_params
 
     try:
         return definition.validate_params(_parse_params(pairs, input_file))
     except ParamsError as exc:
         fail(f"parameters of {definition.name!r} do not validate: " + "; ".join(exc.errors),
-             hint=f"pass --param NAME=VALUE; the parameters are: {_describe_params(definition)}")
+             hint=_params_hint(definition, exc.errors, pairs))
+    except CompileError as exc:  # a parameter type no run input can hold
+        print_compile_error(exc)
+        raise SystemExit(EXIT_COMPILE) from None
 
 
 def find_record(run_id: str, target: str, home: str | None) -> tuple[RunRecord, str]:

@@ -12,8 +12,11 @@ import click
 from rich.markup import escape
 from rich.prompt import Confirm
 
+from compiler.pipeline import CompiledWorkflow
 from compiler.protocol import trigger_text
 from compiler.workflows import ParamsError
+from lambdas.faults import ENV as FAULTS_ENV
+from lambdas.faults import FaultSpecError, parse_faults
 
 from ..console import err, fail, out
 from ..local import LocalRun, find_run, new_run_id
@@ -23,36 +26,105 @@ from ..local.view import LiveView
 from . import main
 from .common import compile_or_exit, load_or_exit, one_workflow, param_options
 from .follow import finish
-from .remote import DEFAULT_HOME
+from .remote import DEFAULT_HOME, writable_store
 from .remote import store as _store
 
 EXIT_INTERRUPTED = 130
+JSON = Any
 run_target_option = click.option(
     "-t", "--target", type=click.Choice(("local", "localstack")), default="local", show_default=True,
     help="Where: local (in this process) or localstack (emulated AWS: `stepstone localstack up` first). For "
          "AWS: `stepstone deploy`, then `stepstone trigger --target aws`.")
 
 
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object whose keys are all different (json.loads would keep the last silently)."""
+    found: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in found:
+            raise ValueError(f"the key {key!r} appears twice")
+        found[key] = value
+    return found
+
+
 def _parse_params(pairs: tuple[str, ...], input_file: Path | None) -> dict[str, Any]:
     params: dict[str, Any] = {}
     if input_file is not None:
         try:
-            loaded = json.loads(input_file.read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError) as exc:
+            loaded = json.loads(input_file.read_text(encoding="utf-8"), object_pairs_hook=_unique_keys)
+        except (OSError, ValueError) as exc:  # unreadable, not UTF-8, not JSON, a key twice
             fail(f"cannot read parameters from {input_file}: {exc}", hint="--input takes a JSON object")
+        except RecursionError:
+            fail(f"cannot read parameters from {input_file}: it nests deeper than stepstone reads",
+                 hint="--input takes a JSON object of parameters")
         if not isinstance(loaded, dict):
-            fail(f"{input_file} holds a {type(loaded).__name__}, not a JSON object of parameters")
+            fail(f"{input_file} holds a {type(loaded).__name__}, not a JSON object of parameters",
+                 hint='write {"NAME": VALUE, ...}')
         params.update(loaded)
+    given: set[str] = set()
     for pair in pairs:
         name, sep, text = pair.partition("=")
+        name = name.strip()
         if not sep or not name:
             fail(f"--param {pair!r} is not NAME=VALUE", hint="write --param min_auc=0.8 (values are JSON when they "
                                                             "parse as JSON, text otherwise)")
+        if name in given:
+            fail(f"--param {name} is given twice", hint="give each parameter once")
+        given.add(name)
         try:
-            params[name.strip()] = json.loads(text)
-        except json.JSONDecodeError:
-            params[name.strip()] = text
+            params[name] = json.loads(text, object_pairs_hook=_unique_keys)
+        except ValueError:
+            params[name] = text
+        except RecursionError:
+            fail(f"--param {name}: the value nests deeper than stepstone reads",
+                 hint="pass large or deep data by reference (an S3 key or a path), not by value")
     return params
+
+
+def _params_hint(definition: Any, errors: list[str], pairs: tuple[str, ...]) -> str:
+    """What to pass instead; says so when a --param value meant as text was read as JSON."""
+    hint = f"pass --param NAME=VALUE; the parameters are: {_describe_params(definition)}"
+    for pair in pairs:
+        name, _, text = pair.partition("=")
+        name = name.strip()
+        wanted_text = any(e.startswith(f"{name}:") and "valid string" in e for e in errors)
+        try:
+            read_as_json = not isinstance(json.loads(text), str)
+        except (ValueError, RecursionError):
+            read_as_json = False
+        if wanted_text and read_as_json:
+            return f"--param {name}={text} was read as JSON, not text; for text, quote it: --param '{name}=" \
+                   f"{json.dumps(text)}'"
+    return hint
+
+
+def _task_states(definition: JSON) -> set[str]:
+    """Every Task state's name in a compiled definition (branches and fan-outs included)."""
+    found: set[str] = set()
+    for name, state in definition.get("States", {}).items():
+        if state.get("Type") == "Task":
+            found.add(name)
+        for inner in [*state.get("Branches", []), state.get("ItemProcessor"), state.get("Iterator")]:
+            if isinstance(inner, dict):
+                found |= _task_states(inner)
+    return found
+
+
+def _faults_or_exit(specs: tuple[str, ...], compiled: CompiledWorkflow) -> str | None:
+    """The ``STEPSTONE_FAULTS`` value ``--fault`` asks for, checked against the workflow's steps."""
+    if not specs:
+        return None
+    text = ",".join(specs)
+    try:
+        faults = parse_faults(text)
+    except FaultSpecError as exc:
+        fail(str(exc).replace(f"{FAULTS_ENV}: ", "--fault: "))
+    names = {step.name for step in compiled.workflow.steps.values()} | _task_states(compiled.definition)
+    for fault in faults:
+        if fault.name not in names:
+            fail(f"--fault {fault.describe()}: {compiled.workflow.name} has no step or state named {fault.name!r}",
+                 hint="name one of: " + ", ".join(sorted(names)))
+    return text
 
 
 def _describe_params(definition: Any) -> str:
@@ -80,10 +152,14 @@ def _describe_params(definition: Any) -> str:
 @click.option("--trigger-json", hidden=True, help="What started the run (stepstone trigger says).")
 @click.option("--approvals-wait", is_flag=True, hidden=True,
               help="Without a terminal, wait for `stepstone approve` instead of failing (stepstone trigger).")
+@click.option("--fault", "faults", multiple=True, metavar="STEP=KIND",
+              help="Inject a fault to see what the workflow does then: STEP=transient:N (its first N attempts "
+                   "fail), STEP=permanent or STEP=timeout; @ErrorName after it names the error raised. "
+                   "Repeatable. (Sets STEPSTONE_FAULTS for the step runner: lambdas/faults.py.)")
 @run_target_option
 def run(spec: str, pairs: tuple[str, ...], input_file: Path | None, resume_id: str | None, approval: bool | None,
         workers: int, debug: bool, home: str | None, as_json: bool, run_id: str | None, trigger_json: str | None,
-        approvals_wait: bool, target: str) -> None:
+        approvals_wait: bool, faults: tuple[str, ...], target: str) -> None:
     """Run a workflow: here, in this process (the default: no AWS, no set-up), or on LocalStack.
 
     On the local target, steps run through the same step runner as in AWS; their outputs
@@ -99,12 +175,13 @@ def run(spec: str, pairs: tuple[str, ...], input_file: Path | None, resume_id: s
       stepstone run examples/etl_s3.py -p key=sales/broken.csv
       stepstone run examples/ml_training.py --resume 20261122-171512-3f9a
       stepstone run examples/ml_training.py --target localstack
+      stepstone run examples/etl_s3.py --fault download=transient:2 --fault load_to_warehouse=permanent
     """
     if target == "localstack" and (resume_id or debug or home):
         used = "--resume" if resume_id else "--debug" if debug else "--home"
         fail(f"{used} is for the local target; on LocalStack the run lives in Step Functions",
              hint="leave it out, or run with --target local")
-    store = _store(home)
+    store = writable_store(home) if target == "local" else _store(home)
     previous: RunRecord | None = None
     started_by = json.loads(trigger_json) if trigger_json else {"kind": "manual", "by": os.environ.get("USER")}
     if resume_id is not None:
@@ -116,18 +193,21 @@ def run(spec: str, pairs: tuple[str, ...], input_file: Path | None, resume_id: s
         if pairs or input_file:
             fail("--resume continues a run with its own parameters; leave out --param and --input")
     definition = one_workflow(spec, load_or_exit(spec))
-    compile_or_exit(definition)  # what would not deploy does not run here either
+    compiled = compile_or_exit(definition)  # what would not deploy does not run here either
+    fault_spec = _faults_or_exit(faults, compiled)
     if previous is not None and previous.workflow != definition.name:
         fail(f"run {previous.run_id} is of workflow {previous.workflow!r}, not {definition.name!r}")
     try:
         params = definition.validate_params(previous.params if previous else _parse_params(pairs, input_file))
     except ParamsError as exc:
         fail(f"parameters of {definition.name!r} do not validate: " + "; ".join(exc.errors),
-             hint=f"pass --param NAME=VALUE; the parameters are: {_describe_params(definition)}")
+             hint=_params_hint(definition, exc.errors, pairs))
     if target == "localstack":
         from .localstack import run_on_localstack
 
-        run_on_localstack(spec, definition, params, approval, as_json)
+        run_on_localstack(spec, definition, params, approval, as_json, faults=fault_spec)
+    if fault_spec is not None:
+        os.environ[FAULTS_ENV] = fault_spec  # the step runner in this process reads it
     live = out.is_terminal and not debug and not as_json
     view = LiveView(err if as_json else out, live=live)
 

@@ -116,6 +116,9 @@ def status(as_json: bool) -> None:
                   f"({owner}{since}{memory})")
         if now.log:
             out.print(f"[dim]  logs: {escape(str(now.log))}[/dim]")
+        if harness.plugin_outdated():
+            out.print("[yellow]  stepstone's LocalStack plugin has changed since it was installed; it is loaded by "
+                      "a restart: stepstone localstack down, then up[/yellow]")
     sys.exit(EXIT_OK if now.running else EXIT_FAILED)
 
 
@@ -157,7 +160,7 @@ def logs(lines: int) -> None:
 
 
 def run_on_localstack(spec: str, definition: Any, params: dict[str, Any], approval: bool | None,
-                      as_json: bool) -> None:
+                      as_json: bool, *, faults: str | None = None) -> None:
     """``stepstone run FILE --target localstack``: deploy, start, follow, summarize."""
     from ..localstack.deploy import Deployer, DeployError
     from .find import manual
@@ -166,7 +169,7 @@ def run_on_localstack(spec: str, definition: Any, params: dict[str, Any], approv
     target = _target()
     try:
         with remote_errors(), progress("deploying to LocalStack") as step:
-            deployed = Deployer(target.aws, progress=step).deploy(definition)
+            deployed = Deployer(target.aws, progress=step, faults=faults).deploy(definition)
     except DeployError as exc:
         fail(str(exc))
     changed = [*(c for child in deployed.children for c in child.changed), *deployed.changed]

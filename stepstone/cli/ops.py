@@ -16,10 +16,10 @@ from compiler.protocol import machine_of, redrive_run_id, run_id_of
 from ..console import EXIT_FAILED, err, fail, out
 from ..local import new_run_id
 from . import main
-from .common import param_options
+from .common import compile_or_exit, param_options
 from .find import find_workflow, local_record, manual, params_or_exit, remote_arn
 from .follow import follow_local, follow_remote, start_local, started
-from .remote import home_option, remote, remote_errors, store, target_option
+from .remote import home_option, remote, remote_errors, store, target_option, writable_store
 
 __all__ = ["approve", "redrive", "reject", "trigger"]
 
@@ -53,9 +53,12 @@ def trigger(workflow: str, pairs: tuple[str, ...], input_file: Path | None, wait
       stepstone trigger ml_training --target aws        (prints the console link)
     """
     spec, definition = find_workflow(workflow)
+    if target == "local":
+        compile_or_exit(definition)  # the run would fail to start in its own process, unseen
     params = params_or_exit(definition, pairs, input_file)
     run_id = new_run_id()
     if target == "local":
+        writable_store(home)
         log = start_local(spec, definition.name, run_id, home, params=params, trigger=manual())
         if not wait:
             started(run_id, definition.name, "local", None, as_json, f"console: {log}")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import click
@@ -32,6 +33,24 @@ def store(home: str | None) -> Any:
     from lambdas.store import LocalStore
 
     return LocalStore(home or os.environ.get("STEPSTONE_HOME", DEFAULT_HOME))
+
+
+def writable_store(home: str | None) -> Any:
+    """The store runs are written to; one line and exit 2 when its folder cannot be made."""
+    found = store(home)
+    root = Path(found.root)
+    if root.exists() and not root.is_dir():
+        fail(f"cannot write runs to {root}: it is not a folder",
+             hint="pass --home DIR (or set STEPSTONE_HOME) to a folder you can write to")
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        probe = root / f".write-test-{os.getpid()}"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        fail(f"cannot write runs to {root}: {exc.strerror or exc}",
+             hint="pass --home DIR (or set STEPSTONE_HOME) to a folder you can write to")
+    return found
 
 
 @contextmanager

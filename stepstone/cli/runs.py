@@ -34,8 +34,11 @@ def _since(text: str | None) -> datetime | None:
     if not text:
         return None
     units = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
-    if text[:-1].isdigit() and text[-1] in units:
-        return datetime.now(UTC) - timedelta(**{units[text[-1]]: int(text[:-1])})
+    if text[:-1].isascii() and text[:-1].isdigit() and text[-1] in units:
+        try:
+            return datetime.now(UTC) - timedelta(**{units[text[-1]]: int(text[:-1])})
+        except OverflowError:  # further back than dates go: every run
+            return datetime.min.replace(tzinfo=UTC)
     try:
         when = datetime.fromisoformat(text)
     except ValueError:

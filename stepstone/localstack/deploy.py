@@ -15,7 +15,13 @@ What goes where (names are stable, so a re-deploy updates in place):
   logs its execution events to ``/aws/vendedlogs/states/<workflow>`` (it has no history);
 - for each ``s3_upload`` trigger: its bucket (EventBridge on) and an EventBridge rule
   ``stepstone-<workflow>-s3-<n>`` whose target starts the state machine with the object's
-  bucket and key and the other parameters' defaults.
+  bucket and key and the other parameters' defaults. LocalStack's S3 events percent-encode
+  the key (AWS's do not), so here the rule matches the encoded key and its target is
+  ``stepstone-s3-trigger`` (``lambdas.s3_trigger``), which decodes the key and starts the run.
+
+Each fan-out (Map state) runs at most ``MAX_CONCURRENCY`` items at once here: every
+concurrent Lambda invocation on LocalStack is a process of this machine, and a fan-out with
+no limit (a distributed Map's default) would start one per item.
 
 Schedules are not deployed here: LocalStack's EventBridge Scheduler accepts schedules but
 never fires them (see LOCAL_AWS.md); ``cdk deploy`` puts them on AWS.
@@ -33,6 +39,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from compiler import compile_workflow
 from compiler.pipeline import CompiledWorkflow, nested_workflows
@@ -43,14 +50,22 @@ from .clients import ACCOUNT, REGION, Clients
 from .harness import this_python
 from .package import code_zip, sha256_b64
 
-__all__ = ["ARTIFACT_BUCKET", "DeployError", "Deployed", "Deployer", "log_group", "state_machine_arn"]
+__all__ = ["ARTIFACT_BUCKET", "MAX_CONCURRENCY", "DeployError", "Deployed", "Deployer", "bound_concurrency",
+           "log_group", "state_machine_arn"]
 
 ARTIFACT_BUCKET = "stepstone-artifacts"
 ROLE = "stepstone-localstack"
 APPROVAL_FUNCTION = "stepstone-approval"
+S3_TRIGGER_FUNCTION = "stepstone-s3-trigger"
 RUNTIME = "python3.12"
 TAG = "stepstone:workflow"
 BUCKET_TAG = "stepstone:bucket"  # the CDK app tags its state machines the same way
+# Items a fan-out runs at once here. LocalStack runs a distributed Map with no MaxConcurrency
+# one item per thread, and Lambda starts an execution environment (for stepstone's executor:
+# a process of about 65 MB) per concurrent invocation, so 500 items were 500 processes. Its
+# Step Functions interpreter runs under one GIL: on 2 cores a 100-item Map took 27, 30 and
+# 33 s at 4, 8 and 16 at once; more only costs memory.
+MAX_CONCURRENCY = 8
 _PLACEHOLDER = re.compile(r"\$\{([A-Za-z0-9_-]+)\}")
 Progress = Callable[[str], None]
 
@@ -81,6 +96,7 @@ class Deployed:
     changed: list[str] = field(default_factory=list)  # what was created or updated
     children: list[Deployed] = field(default_factory=list)
     seconds: float = 0.0
+    capped: dict[str, int] = field(default_factory=dict)  # fan-outs bounded here: state -> items at once
 
 
 def _function_name(workflow: str, memory: int, timeout: int) -> str:
@@ -93,8 +109,9 @@ class Deployer:
     """Deploys workflows to the LocalStack behind ``clients``."""
 
     def __init__(self, clients: Clients, *, progress: Progress = lambda _: None,
-                 lambda_python: str | None = None) -> None:
+                 lambda_python: str | None = None, faults: str | None = None) -> None:
         self.aws = clients
+        self.faults = faults  # STEPSTONE_FAULTS for the step functions (lambdas/faults.py); None: no faults
         self.progress = progress
         self.lambda_python = lambda_python or this_python()
         self._role: str | None = None
@@ -146,7 +163,10 @@ class Deployer:
             "STEPSTONE_ARTIFACT_BUCKET": ARTIFACT_BUCKET,
             "STEPSTONE_LAMBDA_PYTHON": self.lambda_python,  # the plugin runs the function with this Python
             "POWERTOOLS_TRACE_DISABLED": "true",  # no X-Ray daemon here
+            "STEPSTONE_SECRETS": "aws",  # Secret.value() reads LocalStack's Secrets Manager and Parameter Store
         }}
+        if self.faults and handler == "lambdas.step_runner.handler":
+            environment["Variables"]["STEPSTONE_FAULTS"] = self.faults  # a later deploy without them removes them
         settings = {"Runtime": RUNTIME, "Role": self.role(), "Handler": handler, "MemorySize": memory,
                     "Timeout": timeout, "Environment": environment}
         try:
@@ -211,13 +231,13 @@ class Deployer:
         missing = sorted(placeholders - set(resources))
         if missing:
             raise DeployError(f"{workflow.name}: nothing on LocalStack stands for {', '.join(missing)}")
-        definition_text = _PLACEHOLDER.sub(lambda m: resources[m.group(1)], text)
+        definition_text, capped = bound_concurrency(_PLACEHOLDER.sub(lambda m: resources[m.group(1)], text))
         arn = self._state_machine(workflow.name, definition_text, workflow.type, workflow.ref, changed)
         rules = self._triggers(definition, compiled, arn, changed)
         batch = tuple(sorted(s.name for s in workflow.steps.values() if s.is_batch))
         return Deployed(workflow=workflow.name, state_machine=arn, compiled=compiled, functions=functions,
                         batch_as_lambda=batch, rules=rules, changed=changed, children=children,
-                        seconds=time.perf_counter() - started)
+                        seconds=time.perf_counter() - started, capped=capped)
 
     def _log_group(self, name: str) -> str:
         """The log group an Express workflow writes its execution events to (its only history)."""
@@ -282,7 +302,7 @@ class Deployer:
         """EventBridge's own matcher must take the pattern, match a key the trigger names and
         miss one it does not (a rule with a bad pattern is accepted, and then never fires)."""
         events = self.aws.events
-        inside = f"{trigger.prefix}file{trigger.suffix}"
+        inside = quote(f"{trigger.prefix}file{trigger.suffix}")  # as LocalStack's S3 events carry it
         try:
             hit = events.test_event_pattern(EventPattern=pattern, Event=json.dumps(_sample_event(trigger, inside)))
             miss = events.test_event_pattern(EventPattern=pattern,
@@ -299,13 +319,14 @@ class Deployer:
         workflow = compiled.workflow
         names: list[str] = []
         uploads = [t for t in workflow.triggers if isinstance(t, S3Upload)]
+        relay = self._function(S3_TRIGGER_FUNCTION, self._code(None), "lambdas.s3_trigger.handler", 256, 30,
+                               changed) if uploads else ""
         for index, trigger in enumerate(uploads, start=1):
             self.bucket(trigger.bucket)
             name = f"stepstone-{workflow.name}-s3-{index}"[:64]
-            pattern = json.dumps(trigger.event_pattern())
+            pattern = json.dumps(trigger.event_pattern(url_encoded_keys=True))
             self._check_pattern(workflow.name, trigger, pattern)
-            target = {"Id": "start-run", "Arn": arn, "RoleArn": self.role(),
-                      "InputTransformer": trigger.input_transformer(definition, event_id=True)}
+            target = {"Id": "start-run", "Arn": relay, "InputTransformer": _relay_transformer(trigger, definition, arn)}
             names.append(name)
             try:
                 same = (json.loads(events.describe_rule(Name=name).get("EventPattern", "{}")) == json.loads(pattern)
@@ -320,6 +341,32 @@ class Deployer:
             events.put_targets(Rule=name, Targets=[target])
             changed.append(f"rule {name}")
         return tuple(names)
+
+
+def _relay_transformer(trigger: S3Upload, definition: WorkflowDef[..., Any], arn: str) -> dict[str, Any]:
+    """The rule's InputTransformer for ``lambdas.s3_trigger``: the run's input as on AWS (key
+    still encoded), wrapped with the state machine, the run's name and the key's parameter."""
+    transformer = trigger.input_transformer(definition)
+    template = (f'{{"state_machine": {json.dumps(arn)}, "run": <id>, "key_param": {json.dumps(trigger.key_param)}, '
+                f'"input": {transformer["InputTemplate"]}}}')
+    return {"InputPathsMap": {**transformer["InputPathsMap"], "id": "$.id"}, "InputTemplate": template}
+
+
+def bound_concurrency(definition: str, limit: int = MAX_CONCURRENCY) -> tuple[str, dict[str, int]]:
+    """The definition with every Map state running at most ``limit`` items at once (see
+    ``MAX_CONCURRENCY``), and the states it bounded with their limit; unchanged if none."""
+    machine = json.loads(definition)
+    capped: dict[str, int] = {}
+    pending = [machine]
+    while pending:
+        for name, state in (pending.pop().get("States") or {}).items():
+            pending.extend(state.get("Branches") or [])
+            if state.get("Type") != "Map":
+                continue
+            pending.extend(state[key] for key in ("ItemProcessor", "Iterator") if isinstance(state.get(key), dict))
+            if not 0 < int(state.get("MaxConcurrency") or 0) <= limit:
+                state["MaxConcurrency"] = capped[name] = limit
+    return (json.dumps(machine, indent=2, sort_keys=True) if capped else definition), capped
 
 
 def _sample_event(trigger: S3Upload, key: str) -> dict[str, Any]:

@@ -182,6 +182,12 @@ class LocalStack:
             return None
         return data
 
+    def plugin_outdated(self) -> bool:
+        """Whether stepstone's plugin here differs from the one in LocalStack's environment: a
+        LocalStack running now runs the older one until it is restarted (``start`` installs it)."""
+        installed = self.installed()
+        return installed is not None and installed.get("plugin") != _plugin_hash()
+
     def _wanted(self, install: Install) -> dict[str, Any]:
         constraints = install.constraints.read_bytes() if install.constraints else b""
         return {"python": install.python_version, "localstack": install.localstack,

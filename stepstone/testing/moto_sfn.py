@@ -219,6 +219,17 @@ class MotoStepFunctions:
     def s3(self) -> Any:
         return self.clients["s3"]
 
+    def keys(self, prefix: str, bucket: str = BUCKET) -> list[str]:
+        """The artifact bucket's keys under ``prefix``, sorted (as ``LocalStackSession.keys``)."""
+        found: list[str] = []
+        for page in self.s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+            found.extend(item["Key"] for item in page.get("Contents", []))
+        return sorted(found)
+
+    def read(self, key: str, bucket: str = BUCKET) -> bytes:
+        data: bytes = self.s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+        return data
+
     # --- what the patched services do ------------------------------------------------------
 
     def _invoke(self, backend: Any, function_name: str, qualifier: Any, body: Any,

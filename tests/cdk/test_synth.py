@@ -46,7 +46,7 @@ def test_cdk_synth_of_the_app_passes_cdk_nag_and_cfn_lint(target: str, tmp_path:
     stacks = sorted(p.name.removesuffix(".template.json") for p in tmp_path.glob("*.template.json"))
     assert stacks == ["stepstone-examples-approval-release", "stepstone-examples-etl-s3",
                       "stepstone-examples-hpo-fanout", "stepstone-examples-ml-training",
-                      "stepstone-examples-model-family", "stepstone-shared"]
+                      "stepstone-examples-model-family", "stepstone-examples-publish-metrics", "stepstone-shared"]
     assert lint(tmp_path) == []
     docker_images = json.loads((tmp_path / "stepstone-examples-ml-training.assets.json").read_text()).get(
         "dockerImages", {})

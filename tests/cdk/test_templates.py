@@ -165,22 +165,16 @@ def test_gpu_steps_get_a_job_definition_with_their_gpus_and_the_queue_is_gpu(aws
     assert compute["Ec2Configuration"] == [{"ImageType": "ECS_AL2_NVIDIA"}]
 
 
-def test_the_artifact_bucket_is_encrypted_private_versioned_tls_only_and_expires_old_runs(
-        aws: dict[str, Template]) -> None:
+def test_the_artifact_bucket_is_encrypted_versioned_and_expires_old_runs(aws: dict[str, Template]) -> None:
+    """TLS only and no public access: tests/cdk/test_security.py."""
     buckets = resources(aws["stepstone-shared"], "AWS::S3::Bucket")
     artifacts = next(b for b in buckets.values() if "LoggingConfiguration" in b["Properties"])["Properties"]
     assert artifacts["BucketEncryption"]["ServerSideEncryptionConfiguration"][0][
         "ServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"
-    assert artifacts["PublicAccessBlockConfiguration"] == {
-        "BlockPublicAcls": True, "BlockPublicPolicy": True, "IgnorePublicAcls": True, "RestrictPublicBuckets": True}
     assert artifacts["VersioningConfiguration"] == {"Status": "Enabled"}
     assert artifacts["NotificationConfiguration"] == {"EventBridgeConfiguration": {"EventBridgeEnabled": True}}
     assert any(r.get("Prefix") == "runs/" and r.get("ExpirationInDays") for r in
                artifacts["LifecycleConfiguration"]["Rules"])
-    policies = [p["Properties"]["PolicyDocument"] for p in resources(aws["stepstone-shared"], "AWS::S3::BucketPolicy")
-                .values()]
-    assert all(any(s["Effect"] == "Deny" and s["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
-                   for s in p["Statement"]) for p in policies)
 
 
 def test_failed_and_timed_out_runs_raise_alarms_to_an_encrypted_topic(aws: dict[str, Template]) -> None:

@@ -9,8 +9,6 @@ all definitions through ``tests/support/validate_asl.js``.
 from __future__ import annotations
 
 import json
-import shutil
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,24 +18,14 @@ from statelint.linter import Linter
 
 from compiler import CompileError, compile_workflow
 from compiler.loader import load_module, load_workflows, workflows_in
+from tests.support.asl import asl_validator, asl_validator_problems, statelint_problems
 from tests.support.generate import workflow_source
 
 ROOT = Path(__file__).resolve().parents[2]
-VALIDATE = ROOT / "tests" / "support" / "validate_asl.js"
 EXAMPLES = sorted(p for p in (ROOT / "examples").glob("*.py") if not p.name.startswith("_"))
 GENERATED = 60
 
-# statelint 3.1.0's schema predates the Distributed Map's ReaderConfig.InputType, which AWS
-# documents as required for s3:getObject JSON item readers:
-# https://docs.aws.amazon.com/step-functions/latest/dg/input-output-itemreader.html
-STATELINT_OUTDATED = ('Field "InputType" not allowed in',)
-
 pytestmark = pytest.mark.validators
-
-
-def statelint_problems(definition: dict[str, Any]) -> list[str]:
-    problems = Linter.validate(definition)
-    return [p for p in problems if not any(known in p for known in STATELINT_OUTDATED)]
 
 
 def _definitions(tmp: Path) -> Iterator[tuple[str, dict[str, Any]]]:
@@ -72,26 +60,9 @@ def test_statelint_accepts_every_definition(definitions: dict[str, dict[str, Any
     assert not failures, json.dumps(failures, indent=2)[:3000]
 
 
-def _asl_validator(files: list[Path], *flags: str) -> list[dict[str, Any]]:
-    node = shutil.which("node")
-    if node is None or not (ROOT / "node_modules" / "asl-validator").exists():
-        pytest.fail("asl-validator is not installed: run scripts/bootstrap.sh (npm ci)")
-    result = subprocess.run([node, str(VALIDATE), *flags, *map(str, files)], capture_output=True, text=True,
-                            check=False)
-    assert result.returncode in (0, 1), result.stderr
-    return [json.loads(line) for line in result.stdout.splitlines()]
-
-
 def test_asl_validator_accepts_every_definition(definitions: dict[str, dict[str, Any]],
                                                 tmp_path: Path) -> None:
-    files = []
-    for name, definition in definitions.items():
-        path = tmp_path / f"{name}.asl.json"
-        path.write_text(json.dumps(definition), encoding="utf-8")
-        files.append(path)
-    results = _asl_validator(files)
-    assert len(results) == len(files)
-    invalid = [r for r in results if not r["valid"]]
+    invalid = asl_validator_problems(definitions, tmp_path)
     assert not invalid, json.dumps(invalid, indent=2)[:3000]
 
 
@@ -101,7 +72,7 @@ def test_validators_reject_a_broken_definition(tmp_path: Path) -> None:
     assert Linter.validate(broken)
     path = tmp_path / "broken.asl.json"
     path.write_text(json.dumps(broken), encoding="utf-8")
-    (result,) = _asl_validator([path])
+    (result,) = asl_validator([path])
     assert not result["valid"]
 
 
@@ -116,7 +87,7 @@ def test_batched_validation_agrees_with_plain_validation(definitions: dict[str, 
     broken = tmp_path / "broken.asl.json"
     broken.write_text(json.dumps({"StartAt": "a", "States": {"a": {"Type": "Pass"}}}), encoding="utf-8")
     files.append(broken)
-    assert _asl_validator(files) == _asl_validator(files, "--no-cache")
+    assert asl_validator(files) == asl_validator(files, "--no-cache")
 
 
 def test_generated_sources_are_deterministic() -> None:

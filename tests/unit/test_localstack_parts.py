@@ -122,7 +122,10 @@ def test_the_s3_trigger_pattern_uses_one_operator_per_match() -> None:
     assert s3_upload("raw-data", "in/").event_pattern()["detail"]["object"]["key"] == [{"prefix": "in/"}]
     assert s3_upload("raw-data", "a*b/", ".csv").event_pattern()["detail"]["object"]["key"] == [
         {"wildcard": "a\\*b/*.csv"}]
-    assert "object" not in s3_upload("raw-data").event_pattern()["detail"]
+    assert s3_upload("raw-data").event_pattern()["detail"]["object"]["key"] == [{"wildcard": "*"}], \
+        "an event without a key starts no run"
+    assert s3_upload("raw-data", "in box/", ".csv").event_pattern(url_encoded_keys=True)["detail"]["object"][
+        "key"] == [{"wildcard": "in%20box/*.csv"}], "LocalStack's events carry the key percent-encoded"
 
 
 def test_the_trigger_gives_a_run_every_parameter() -> None:
@@ -179,3 +182,50 @@ def test_without_localstack_the_commands_say_how_to_start_it(monkeypatch: pytest
     resume = cli.invoke(main, ["run", "examples/ml_training.py", "--target", "localstack", "--resume", "r"])
     assert resume.exit_code == 2 and "--resume is for the local target" in resume.output
     assert not LocalStack(tmp_path).status().running
+
+
+def test_a_fan_out_runs_at_most_a_few_items_at_once_on_localstack() -> None:
+    from compiler import compile_workflow
+    from stepstone.localstack.deploy import MAX_CONCURRENCY, bound_concurrency
+    from tests.e2e import flows, load_flows
+
+    unbounded = compile_workflow(load_flows.load_map, batch_as_lambda=True).asl_json  # a distributed Map, no limit
+    text, capped = bound_concurrency(unbounded)
+    assert capped == {"for x in items": MAX_CONCURRENCY}
+    assert json.loads(text)["States"]["for x in items"]["MaxConcurrency"] == MAX_CONCURRENCY
+    declared = compile_workflow(flows.wide_fan_out, batch_as_lambda=True).asl_json  # max_concurrency=5
+    assert bound_concurrency(declared) == (declared, {}), "a limit within the bound stays as it is"
+    inner = {"StartAt": "inner", "States": {"inner": {"Type": "Map", "End": True, "ItemProcessor": {
+        "StartAt": "x", "States": {"x": {"Type": "Pass", "End": True}}}}}}
+    nested = {"StartAt": "both", "States": {"both": {"Type": "Parallel", "End": True, "Branches": [
+        {"StartAt": "outer", "States": {"outer": {"Type": "Map", "MaxConcurrency": 40, "End": True,
+                                                  "ItemProcessor": inner}}}]}}}
+    assert bound_concurrency(json.dumps(nested))[1] == {"outer": MAX_CONCURRENCY, "inner": MAX_CONCURRENCY}
+
+
+def test_the_plugin_writes_a_distributed_maps_results_where_the_step_runner_reads_them(tmp_path: Path) -> None:
+    import importlib.util
+
+    from lambdas.envelope import read_envelope
+    from lambdas.store import LocalStore
+
+    source = Path(__file__).resolve().parents[2] / "stepstone/localstack/plugin/stepstone_lambda_host/stepfunctions.py"
+    spec = importlib.util.spec_from_file_location("stepstone_lambda_host_stepfunctions", source)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)  # needs no LocalStack until its fixes are applied
+    store = LocalStore(tmp_path)
+
+    class S3:
+        def put_object(self, *, Bucket: str, Key: str, Body: bytes) -> None:  # boto3's argument names
+            assert Bucket == "artifacts"
+            store.write(Key, Body)
+
+    outputs = [{"fields": {"n": i}, "ref": None, "value": {"n": i, "label": f"item-{i}"}} for i in range(3)]
+    found = module.write_results(S3(), "artifacts", "runs/wf/run-1/for_x_in_items",
+                                 "arn:aws:states:us-east-1:000000000000:mapRun:wf/for-x:map-run-1", outputs)
+    assert found == {"MapRunArn": "arn:aws:states:us-east-1:000000000000:mapRun:wf/for-x:map-run-1",
+                     "ResultWriterDetails": {"Bucket": "artifacts",
+                                             "Key": "runs/wf/run-1/for_x_in_items/map-run-1/manifest.json"}}
+    envelope = {"fields": {}, "ref": found["ResultWriterDetails"]["Key"], "value": None}  # what the Map's state holds
+    assert read_envelope(envelope, store) == [o["value"] for o in outputs], "every item's output, in item order"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from localstack.services.lambda_.invocation.plugins import RuntimeExecutorPlugin
@@ -18,4 +19,9 @@ class HostExecutorPlugin(RuntimeExecutorPlugin):  # type: ignore[misc]
         # a word: keep this module's imports minimal.
         from .executor import HostRuntimeExecutor
 
+        # fixes to LocalStack's Step Functions (stepfunctions.py): they never stop the executor loading
+        with contextlib.suppress(Exception):
+            from .stepfunctions import apply
+
+            apply()
         return HostRuntimeExecutor
