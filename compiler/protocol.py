@@ -65,6 +65,7 @@ __all__ = [
     "ENVELOPE_KEYS",
     "ENVELOPE_OVERHEAD",
     "MAP_PATH_KEY",
+    "RUN_KEY",
     "TRIGGER_KEY",
     "VARS_KEY",
     "approval_key",
@@ -88,6 +89,10 @@ VARS_KEY = "vars"
 MAP_PATH_KEY = "map_path"
 ENVELOPE_KEYS = ("fields", "ref", "value")
 TRIGGER_KEY = "stepstone_trigger"
+# Inside a distributed fan-out each item is a child execution of its own, whose
+# $$.Execution.Name is not the run's: the Map hands the run's name and id to its items
+# under this key, and their states read them from there.
+RUN_KEY = "stepstone_run"
 
 BATCH_ENV = {
     "execution": "STEPSTONE_EXECUTION",

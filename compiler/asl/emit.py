@@ -36,7 +36,7 @@ from ..ir import (
 )
 from ..limits import Size, SizeTracker
 from ..plan import Planner
-from ..protocol import MAP_PATH_KEY, VARS_KEY
+from ..protocol import MAP_PATH_KEY, RUN_KEY, VARS_KEY
 from ..seriesparallel import Leaf, Parallel, Series, SPNode
 from .states import (
     Catcher,
@@ -304,6 +304,8 @@ class Emitter:
         parameters[VARS_KEY] = {f"{key}.$": self.paths.var_path(key) for key in sorted(passed)}
         if scope.in_map:
             parameters[f"{MAP_PATH_KEY}.$"] = f"$.{MAP_PATH_KEY}"
+        if self.paths.run_forwarded:
+            parameters[f"{RUN_KEY}.$"] = f"$.{RUN_KEY}"
         base = self.tracker.sizes.param_fields(fields)
         branches: list[StateMachine] = []
         ends: list[frozenset[str]] = []
@@ -449,10 +451,17 @@ class Emitter:
                       base=self.tracker.sizes.param_fields(params_used))
         result_keys = frozenset({node.result.key}) if isinstance(node.result, BindingRef) else frozenset()
         outer = sorted(self.planner.free_reads(node.body) - {node.item})
-        fragment, _ = self.block(inner, node.body, result_keys, frozenset(outer) | {node.item})
-        if fragment is None:
-            raise AssertionError("a fan-out body without states")
-        self.finish(inner, fragment)
+        run_name, run_id = self.paths.run_name, self.paths.run_id  # as this Map's own state reads them
+        distributed = node.mode != "inline"
+        if distributed:  # each item a child execution: its states read the run from their input
+            self.paths.run_name, self.paths.run_id = f"$.{RUN_KEY}.name", f"$.{RUN_KEY}.id"
+        try:
+            fragment, _ = self.block(inner, node.body, result_keys, frozenset(outer) | {node.item})
+            if fragment is None:
+                raise AssertionError("a fan-out body without states")
+            self.finish(inner, fragment)
+        finally:
+            self.paths.run_name, self.paths.run_id = run_name, run_id
         selector: dict[str, Any] = {}
         for field_name in sorted(params_used):
             selector[f"{field_name}.$"] = f"$.{field_name}"
@@ -461,6 +470,10 @@ class Emitter:
         name_slug = slug(node.name)
         selector[f"{MAP_PATH_KEY}.$"] = (f"States.Format('{{}}/{name_slug}/{{}}', $.{MAP_PATH_KEY}, $$.Map.Item.Index)"
                                          if scope.in_map else f"States.Format('{name_slug}/{{}}', $$.Map.Item.Index)")
+        if distributed:
+            selector[RUN_KEY] = {"name.$": run_name, "id.$": run_id}
+        elif self.paths.run_forwarded:
+            selector[f"{RUN_KEY}.$"] = f"$.{RUN_KEY}"
         state = MapState(node.name, processor=machine, item_selector=selector, catch=scope.catchers(),
                          max_concurrency=node.max_concurrency or None)
         result_path, after = self._stored(node.binding, live, present)
@@ -480,7 +493,7 @@ class Emitter:
                 state.items_path = self.paths.items_path(items)
             prefix = f"runs/{self.wf.name}/{{}}/{name_slug}" if not scope.in_map else \
                 f"runs/{self.wf.name}/{{}}/{{}}/{name_slug}"
-            args = "$$.Execution.Name" + (f", $.{MAP_PATH_KEY}" if scope.in_map else "")
+            args = run_name + (f", $.{MAP_PATH_KEY}" if scope.in_map else "")
             state.result_writer = {
                 "Parameters": {"Bucket": "${ArtifactBucket}", "Prefix.$": f"States.Format('{prefix}', {args})"},
                 "Resource": "arn:aws:states:::s3:putObject",

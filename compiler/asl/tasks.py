@@ -64,9 +64,9 @@ class TaskBuilder:
         payload: dict[str, Any] = {
             "args": {name: self.paths.argument(value, in_map) for name, value in node.args},
             "attempt.$": "$$.State.RetryCount",
-            "execution.$": "$$.Execution.Id",
+            "execution.$": self.paths.run_id,
             "inline_limit": self.inline_limit,
-            "run.$": "$$.Execution.Name",
+            "run.$": self.paths.run_name,
             "state": node.name,
             "step": step.ref,
             "workflow": self.wf.name,
@@ -101,8 +101,8 @@ class TaskBuilder:
         overrides are small); it writes its output to S3 and returns nothing to the state."""
         step = node.step
         env: list[dict[str, Any]] = [
-            {"Name": BATCH_ENV["execution"], "Value.$": "$$.Execution.Id"},
-            {"Name": BATCH_ENV["run"], "Value.$": "$$.Execution.Name"},
+            {"Name": BATCH_ENV["execution"], "Value.$": self.paths.run_id},
+            {"Name": BATCH_ENV["run"], "Value.$": self.paths.run_name},
             {"Name": BATCH_ENV["attempt"], "Value.$": "States.Format('{}', $$.State.RetryCount)"},
         ]
         if step.heartbeat is not None:  # the job sends SendTaskHeartbeat with this token
@@ -167,7 +167,7 @@ class TaskBuilder:
             resource="arn:aws:states:::lambda:invoke.waitForTaskToken",
             parameters={
                 "FunctionName": "${ApprovalFunction}",
-                "Payload": {"execution.$": "$$.Execution.Id", "message": node.message, "state": node.name,
+                "Payload": {"execution.$": self.paths.run_id, "message": node.message, "state": node.name,
                             "token.$": "$$.Task.Token", "workflow": self.wf.name},
             },
             result_path=result_path,

@@ -23,6 +23,9 @@ from ..ir import (
 )
 from ..protocol import MAP_PATH_KEY, VARS_KEY, output_key
 
+CONTEXT_RUN_NAME = "$$.Execution.Name"
+CONTEXT_RUN_ID = "$$.Execution.Id"
+
 __all__ = ["PassContent", "ValuePaths", "envelope", "slug"]
 
 
@@ -66,6 +69,16 @@ class ValuePaths:
         self.workflow = workflow_name
         self.bindings = bindings
         self.param_fields = param_fields
+        # Where a state finds the run's name and execution id: the context object, except in
+        # a distributed fan-out's items (child executions), which get them from the Map
+        # (see RUN_KEY); the emitter switches these while it emits such a body.
+        self.run_name = CONTEXT_RUN_NAME
+        self.run_id = CONTEXT_RUN_ID
+
+    @property
+    def run_forwarded(self) -> bool:
+        """Whether the states being emitted read the run from their input (inside a distributed fan-out)."""
+        return self.run_name != CONTEXT_RUN_NAME
 
     def binding(self, key: str) -> Binding:
         return self.bindings[key]
@@ -79,9 +92,9 @@ class ValuePaths:
         assert binding.state is not None
         if in_map:
             template = output_key(self.workflow, "{}", binding.state, "{}")
-            return f"States.Format('{template}', $$.Execution.Name, $.{MAP_PATH_KEY})"
+            return f"States.Format('{template}', {self.run_name}, $.{MAP_PATH_KEY})"
         template = output_key(self.workflow, "{}", binding.state)
-        return f"States.Format('{template}', $$.Execution.Name)"
+        return f"States.Format('{template}', {self.run_name})"
 
     def deferred_envelope(self, binding: Binding, in_map: bool) -> dict[str, Any]:
         return {"fields": {}, "ref.$": self.deferred_ref(binding, in_map), "value": None}

@@ -17,7 +17,7 @@ from ..workflows import WorkflowDef
 
 __all__ = ["Scope", "Unset", "VarInfo", "WorkflowContext", "load_body"]
 
-RESERVED_ROOT_KEYS = frozenset({"vars", "map_path", "stepstone_trigger"})
+RESERVED_ROOT_KEYS = frozenset({"vars", "map_path", "stepstone_trigger", "stepstone_run"})
 MAX_STATE_NAME = 80
 
 
