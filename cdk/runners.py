@@ -111,6 +111,16 @@ class StepRunners(Construct):
             store.grant(self.approval, [f"runs/{w}/*/approvals/" for w in approvals], read=False,
                         reason="an approval request is written under its run (named at run time) in the "
                                "workflow's own prefix")
+        self._relay: lambda_.Function | None = None
+
+    def relay(self) -> lambda_.Function:
+        """The S3 relay (``lambdas.s3_trigger``), made once: on LocalStack, whose S3 events
+        percent-encode the object's key, the upload rules start runs through it (it decodes
+        the key). The triggers grant it StartExecution on their own state machine."""
+        if self._relay is None:
+            self._relay = self._function("S3Relay", "lambdas.s3_trigger.handler", 256, 30,
+                                         "stepstone S3 relay: decodes an uploaded object's key and starts the run")
+        return self._relay
 
     def _function(self, id: str, handler: str, memory: int, timeout: int, description: str,
                   secrets: Sequence[SecretRef] = ()) -> lambda_.Function:

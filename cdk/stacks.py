@@ -13,6 +13,7 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from compiler.pipeline import CompiledWorkflow, nested_workflows
+from compiler.triggers import S3Upload
 from compiler.workflows import WorkflowDef
 
 from . import bundle
@@ -90,8 +91,10 @@ class WorkflowStack(Stack):
                 job_definitions={step: d.job_definition_arn for (wf, step), d in jobs.definitions.items()
                                  if wf == name} if jobs else None)
             self.workflows[name] = workflow
+            uploads = any(isinstance(t, S3Upload) for t in definition.options.triggers)
             Triggers(self, f"{name}Triggers", definition=definition,
-                     target_arn=workflow.state_machine.state_machine_arn, localstack=settings.localstack)
+                     target_arn=workflow.state_machine.state_machine_arn, localstack=settings.localstack,
+                     relay=self.runners.relay() if settings.localstack and uploads else None)
             functions = sorted({f.node.path: f for (wf, _), f in self.runners.by_step.items() if wf == name}.items())
             WorkflowAlarms(self, f"{name}Alarms", workflow=name, state_machine=workflow.state_machine,
                            topic=topic, functions=[f for _, f in functions])

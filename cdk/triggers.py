@@ -5,7 +5,9 @@
   express exactly (a rate, or a cron in UTC) becomes such a rule instead, which does fire.
 - An ``s3_upload`` is an EventBridge rule on the bucket's "Object Created" events with the
   prefix and suffix; the bucket must send its events to EventBridge (``enable_eventbridge``
-  for the artifact bucket; a bucket of the user's is theirs to switch on).
+  for the artifact bucket; a bucket of the user's is theirs to switch on). LocalStack's S3
+  events percent-encode the key (AWS's do not): there the rule matches the encoded key and
+  starts the run through the S3 relay function (``lambdas.s3_trigger``), which decodes it.
 - ``workflow_succeeded`` is a rule on Step Functions' "Execution Status Change" events.
 
 Every run gets every parameter (defaults filled in): a state machine has no defaults.
@@ -19,6 +21,7 @@ from typing import Any
 
 from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_scheduler as scheduler
 from constructs import Construct
 
@@ -40,7 +43,7 @@ def _rule_expression(expression: str, timezone: str) -> str | None:
 
 class Triggers(Construct):
     def __init__(self, scope: Construct, id: str, *, definition: WorkflowDef[..., Any], target_arn: str,
-                 localstack: bool) -> None:
+                 localstack: bool, relay: lambda_.Function | None = None) -> None:
         super().__init__(scope, id)
         self.definition = definition
         self.target_arn = target_arn
@@ -69,13 +72,17 @@ class Triggers(Construct):
                                                             input=run_input)))
         for index, trigger in enumerate(options.triggers, start=1):
             if isinstance(trigger, S3Upload):
-                transformer = trigger.input_transformer(definition, event_id=localstack)
+                description = f"start {definition.name} for each new s3://{trigger.bucket}/" \
+                              f"{trigger.prefix}*{trigger.suffix}"
+                if localstack and relay is not None:
+                    self._relayed(f"Upload{index}", trigger, relay, description)
+                    continue
+                transformer = trigger.input_transformer(definition)
                 self._rule(f"Upload{index}", event_pattern=trigger.event_pattern(),
                            input_transformer=events.CfnRule.InputTransformerProperty(
                                input_paths_map=transformer["InputPathsMap"],
                                input_template=transformer["InputTemplate"]),
-                           description=f"start {definition.name} for each new s3://{trigger.bucket}/"
-                                       f"{trigger.prefix}*{trigger.suffix}")
+                           description=description)
             elif isinstance(trigger, WorkflowSucceeded):
                 upstream = state_machine_arn(self, trigger.workflow)
                 self._rule(f"After{index}", event_pattern={
@@ -84,6 +91,21 @@ class Triggers(Construct):
                     run_input=json.dumps(protocol.run_input(definition.validate_params(trigger.params), {
                         "kind": "workflow", "workflow": trigger.workflow}), sort_keys=True),
                     description=f"start {definition.name} each time {trigger.workflow} succeeds")
+
+    def _relayed(self, id: str, trigger: S3Upload, relay: lambda_.Function, description: str) -> None:
+        """An upload rule whose target is the S3 relay, which decodes the key and starts the run."""
+        transformer = trigger.relay_transformer(self.definition, self.target_arn)
+        rule = events.CfnRule(self, id, description=description[:512], state="ENABLED",
+                              event_pattern=trigger.event_pattern(url_encoded_keys=True),
+                              targets=[events.CfnRule.TargetProperty(
+                                  arn=relay.function_arn, id="start-run",
+                                  input_transformer=events.CfnRule.InputTransformerProperty(
+                                      input_paths_map=transformer["InputPathsMap"],
+                                      input_template=transformer["InputTemplate"]))])
+        self.rules.append(rule)
+        relay.add_permission(f"{id}Invoke", principal=iam.ServicePrincipal("events.amazonaws.com"),
+                             source_arn=rule.attr_arn)
+        relay.add_to_role_policy(iam.PolicyStatement(actions=["states:StartExecution"], resources=[self.target_arn]))
 
     def _rule(self, id: str, *, description: str, run_input: str | None = None, schedule_expression: str | None = None,
               event_pattern: Mapping[str, Any] | None = None,

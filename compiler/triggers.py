@@ -68,14 +68,11 @@ class S3Upload:
             detail["object"] = {"key": [{"wildcard": "*"}]}
         return {"source": ["aws.s3"], "detail-type": ["Object Created"], "detail": detail}
 
-    def input_transformer(self, definition: WorkflowDef[..., Any], *, event_id: bool = False) -> dict[str, Any]:
+    def input_transformer(self, definition: WorkflowDef[..., Any]) -> dict[str, Any]:
         """The EventBridge InputTransformer that makes a run's input from the event: the
         object's bucket and key, the fixed ``params``, and every other parameter's default (a
         state machine reads its parameters from its input; it knows no defaults). The
         ``trigger-params`` check has made sure these validate.
-
-        ``event_id`` adds the event's id as ``id``: LocalStack names the execution after it
-        and fails to start one without it.
         """
         passed = {name: "x" for name in self.passed_params}
         document = definition.validate_params({**self.params, **passed})
@@ -88,13 +85,20 @@ class S3Upload:
         if self.key_param:
             document[self.key_param] = marks["key"]
         document[TRIGGER_KEY] = {"kind": "s3", "bucket": marks["bucket"], "key": marks["key"]}
-        if event_id:
-            paths["id"], marks["id"] = "$.id", "\x00id\x00"
-            document["id"] = marks["id"]
         template = json.dumps(document, sort_keys=True)
         for name, mark in marks.items():  # EventBridge puts the values in, as JSON strings
             template = template.replace(json.dumps(mark), f"<{name}>")
         return {"InputPathsMap": paths, "InputTemplate": template}
+
+    def relay_transformer(self, definition: WorkflowDef[..., Any], state_machine: str) -> dict[str, Any]:
+        """The InputTransformer of a rule whose target is the S3 relay (``lambdas.s3_trigger``,
+        used where S3 events percent-encode the key: LocalStack): the run's input as
+        :meth:`input_transformer` makes it (key still encoded), wrapped with the state
+        machine, the run's name (the event's id) and the key's parameter."""
+        transformer = self.input_transformer(definition)
+        template = (f'{{"state_machine": {json.dumps(state_machine)}, "run": <id>, '
+                    f'"key_param": {json.dumps(self.key_param)}, "input": {transformer["InputTemplate"]}}}')
+        return {"InputPathsMap": {**transformer["InputPathsMap"], "id": "$.id"}, "InputTemplate": template}
 
 
 @dataclass(frozen=True, slots=True)

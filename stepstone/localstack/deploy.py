@@ -326,7 +326,7 @@ class Deployer:
             name = f"stepstone-{workflow.name}-s3-{index}"[:64]
             pattern = json.dumps(trigger.event_pattern(url_encoded_keys=True))
             self._check_pattern(workflow.name, trigger, pattern)
-            target = {"Id": "start-run", "Arn": relay, "InputTransformer": _relay_transformer(trigger, definition, arn)}
+            target = {"Id": "start-run", "Arn": relay, "InputTransformer": trigger.relay_transformer(definition, arn)}
             names.append(name)
             try:
                 same = (json.loads(events.describe_rule(Name=name).get("EventPattern", "{}")) == json.loads(pattern)
@@ -341,15 +341,6 @@ class Deployer:
             events.put_targets(Rule=name, Targets=[target])
             changed.append(f"rule {name}")
         return tuple(names)
-
-
-def _relay_transformer(trigger: S3Upload, definition: WorkflowDef[..., Any], arn: str) -> dict[str, Any]:
-    """The rule's InputTransformer for ``lambdas.s3_trigger``: the run's input as on AWS (key
-    still encoded), wrapped with the state machine, the run's name and the key's parameter."""
-    transformer = trigger.input_transformer(definition)
-    template = (f'{{"state_machine": {json.dumps(arn)}, "run": <id>, "key_param": {json.dumps(trigger.key_param)}, '
-                f'"input": {transformer["InputTemplate"]}}}')
-    return {"InputPathsMap": {**transformer["InputPathsMap"], "id": "$.id"}, "InputTemplate": template}
 
 
 def bound_concurrency(definition: str, limit: int = MAX_CONCURRENCY) -> tuple[str, dict[str, int]]:

@@ -66,6 +66,11 @@ def state_machine(template: Template, name: str) -> dict[str, Any]:
     return machines[0]
 
 
+def state_machine_id(template: Template, name: str) -> str:
+    return next(k for k, r in resources(template, "AWS::StepFunctions::StateMachine").items()
+                if r["Properties"]["StateMachineName"] == name)
+
+
 def statements(template: Template, role_id: str) -> Iterator[dict[str, Any]]:
     for policy in resources(template, "AWS::IAM::Policy").values():
         if {"Ref": role_id} in policy["Properties"]["Roles"]:
@@ -193,7 +198,7 @@ def test_outputs_give_each_state_machine_and_its_console_link(aws: dict[str, Tem
 
 
 def test_on_localstack_batch_steps_are_lambda_functions_and_rate_schedules_are_rules(
-        localstack: dict[str, Template]) -> None:
+        localstack: dict[str, Template], aws: dict[str, Template]) -> None:
     assert "stepstone-shared" in localstack
     for template in localstack.values():
         assert not resources(template, "AWS::Batch::JobDefinition")
@@ -204,9 +209,23 @@ def test_on_localstack_batch_steps_are_lambda_functions_and_rate_schedules_are_r
     assert [r["Properties"]["ScheduleExpression"] for r in resources(family, "AWS::Events::Rule").values()
             if "ScheduleExpression" in r["Properties"]] == ["rate(1 day)"]
     assert len(resources(family, "AWS::Scheduler::Schedule")) == 2, "the cron schedules in other time zones"
-    upload = next(r for r in resources(localstack["stepstone-examples-etl-s3"], "AWS::Events::Rule").values()
-                  if "EventPattern" in r["Properties"])
-    assert upload["Properties"]["Targets"][0]["InputTransformer"]["InputPathsMap"]["id"] == "$.id"
+    # LocalStack's S3 events percent-encode the key: the upload rule starts runs through the relay
+    etl = localstack["stepstone-examples-etl-s3"]
+    upload = next(r for r in resources(etl, "AWS::Events::Rule").values() if "EventPattern" in r["Properties"])
+    target = upload["Properties"]["Targets"][0]
+    relay_id = target["Arn"]["Fn::GetAtt"][0]
+    relay = resources(etl, "AWS::Lambda::Function")[relay_id]["Properties"]
+    assert relay["Handler"] == "lambdas.s3_trigger.handler"
+    assert target["InputTransformer"]["InputPathsMap"]["id"] == "$.id" and "RoleArn" not in target
+    assert '"key_param": "key"' in json.dumps(target["InputTransformer"]["InputTemplate"]).replace('\\"', '"')
+    starts = [st for st in statements(etl, relay["Role"]["Fn::GetAtt"][0]) if "states:" in json.dumps(st["Action"])]
+    assert [st["Action"] for st in starts] == ["states:StartExecution"]
+    assert starts[0]["Resource"] == {"Ref": state_machine_id(etl, "etl_s3")}, "its own state machine only"
+    (permission,) = resources(etl, "AWS::Lambda::Permission").values()
+    assert permission["Properties"]["Principal"] == "events.amazonaws.com"
+    assert not any(f["Properties"]["Handler"] == "lambdas.s3_trigger.handler"
+                   for f in resources(aws["stepstone-examples-etl-s3"], "AWS::Lambda::Function").values()), \
+        "AWS's events carry the key as is: no relay there"
 
 
 def test_trigger_buckets_the_app_makes_send_their_events_to_eventbridge(localstack: dict[str, Template],

@@ -53,12 +53,13 @@ def wait_for_new_run(aws: LocalStackSession, workflow: str, before: set[str], se
 
 def test_an_upload_starts_a_run_of_the_deployed_workflow_that_succeeds(deployed: LocalStackSession) -> None:
     before = {e["executionArn"] for e in runs_of(deployed, "landed_report")}
-    deployed.aws.s3.put_object(Bucket=LANDING, Key="reports/april.csv", Body=b"a,b\n1,2\n3,4\n")  # the app's bucket
+    key = "reports/april März 2024.csv"  # LocalStack's events percent-encode it; the relay decodes it
+    deployed.aws.s3.put_object(Bucket=LANDING, Key=key, Body=b"a,b\n1,2\n3,4\n")  # the app's bucket
     execution = wait_for_new_run(deployed, "landed_report", before, 60)
     run = deployed.wait(execution["executionArn"])
     assert run.status == "succeeded", (run.failed_state, run.error, run.cause)
-    assert run.output["value"] == "reports/april.csv: 3 lines, 12 bytes", "the step read the object itself"
-    assert run.params["bucket"] == LANDING and run.params["key"] == "reports/april.csv"
+    assert run.output["value"] == f"{key}: 3 lines, 12 bytes", "the step read the object itself"
+    assert run.params["bucket"] == LANDING and run.params["key"] == key
     assert {s.state for s in run.steps.values()} == {"read_report", "file_report"}
     kept = deployed.keys(f"runs/landed_report/{run.run_id}/", bucket="stepstone-artifacts-000000000000-us-east-1")
     assert any(k.endswith("read_report/attempt-0/lineage.json") for k in kept), "lineage in the app's bucket"

@@ -91,6 +91,10 @@ def describe(program: Program) -> str:
     return f"--- {program.name} params={program.params} faults={program.faults!r}\n{program.source}"
 
 
+# moto 5.2.5: when a run fails, a Parallel branch still running in moto's own worker thread
+# raises "Could not set NextState value when in state ProgramStopped" there; the run's
+# result is right (checked below), the thread's noise is moto's.
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")
 @settings(max_examples=CASES, deadline=None, print_blob=True,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(program=programs())

@@ -31,7 +31,6 @@ from examples.etl_s3 import etl_s3
 from examples.ml_training import ml_training
 from lambdas.s3_trigger import BadEventError, decoded_input
 from stepstone.cli import main
-from stepstone.localstack.deploy import _relay_transformer
 from tests.support.reliability import count
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -537,7 +536,7 @@ def test_an_s3_event_gives_the_run_its_bucket_and_key(key: str, extra: dict[str,
     """On AWS the rule's InputTransformer gets the key as it is; on LocalStack percent-encoded,
     decoded by lambdas.s3_trigger. Either way the run's input holds the real key and validates."""
     on_aws = transform(TRIGGER.input_transformer(etl_s3), s3_event(key, **extra))
-    request = transform(_relay_transformer(TRIGGER, etl_s3, STATE_MACHINE), s3_event(quote(key), **extra))
+    request = transform(TRIGGER.relay_transformer(etl_s3, STATE_MACHINE), s3_event(quote(key), **extra))
     on_localstack = decoded_input(request)
     assert request["state_machine"] == STATE_MACHINE and request["run"]
     for document in (on_aws, on_localstack):

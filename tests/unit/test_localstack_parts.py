@@ -131,14 +131,15 @@ def test_the_s3_trigger_pattern_uses_one_operator_per_match() -> None:
 def test_the_trigger_gives_a_run_every_parameter() -> None:
     trigger = ml_training.options.triggers[0]
     assert isinstance(trigger, S3Upload)
-    assert "id" not in trigger.input_transformer(ml_training)["InputPathsMap"], "only LocalStack needs the event id"
-    transformer = trigger.input_transformer(ml_training, event_id=True)
-    assert transformer["InputPathsMap"] == {"id": "$.id", "bucket": "$.detail.bucket.name",
-                                            "key": "$.detail.object.key"}
-    filled = transformer["InputTemplate"].replace("<bucket>", '"raw-data"').replace(
-        "<key>", '"incoming/x.csv"').replace("<id>", '"e-1"')
+    transformer = trigger.input_transformer(ml_training)
+    assert transformer["InputPathsMap"] == {"bucket": "$.detail.bucket.name", "key": "$.detail.object.key"}
+    filled = transformer["InputTemplate"].replace("<bucket>", '"raw-data"').replace("<key>", '"incoming/x.csv"')
     document = json.loads(filled)
-    assert document.pop("id") == "e-1"
+    # LocalStack's rules go through the relay, which names the run after the event's id
+    relayed = json.loads(trigger.relay_transformer(ml_training, "arn:sm")["InputTemplate"].replace(
+        "<bucket>", '"raw-data"').replace("<key>", '"incoming/x.csv"').replace("<id>", '"e-1"'))
+    assert (relayed["run"], relayed["state_machine"], relayed["key_param"]) == ("e-1", "arn:sm", "key")
+    assert relayed["input"] == document
     assert document.pop("stepstone_trigger") == {"kind": "s3", "bucket": "raw-data", "key": "incoming/x.csv"}
     assert ml_training.validate_params(document) == document, "defaults filled in: a valid run input"
     assert (document["bucket"], document["key"], document["min_auc"]) == ("raw-data", "incoming/x.csv", 0.75)
