@@ -23,6 +23,7 @@ from ..local import LocalRun, find_run, new_run_id
 from ..local.approvals import waiting_approver
 from ..local.records import RunRecord
 from ..local.view import LiveView
+from ..localstack.history import state_definitions
 from . import main
 from .common import compile_or_exit, load_or_exit, one_workflow, param_options
 from .follow import finish
@@ -98,18 +99,6 @@ def _params_hint(definition: Any, errors: list[str], pairs: tuple[str, ...]) -> 
     return hint
 
 
-def _task_states(definition: JSON) -> set[str]:
-    """Every Task state's name in a compiled definition (branches and fan-outs included)."""
-    found: set[str] = set()
-    for name, state in definition.get("States", {}).items():
-        if state.get("Type") == "Task":
-            found.add(name)
-        for inner in [*state.get("Branches", []), state.get("ItemProcessor"), state.get("Iterator")]:
-            if isinstance(inner, dict):
-                found |= _task_states(inner)
-    return found
-
-
 def _faults_or_exit(specs: tuple[str, ...], compiled: CompiledWorkflow) -> str | None:
     """The ``STEPSTONE_FAULTS`` value ``--fault`` asks for, checked against the workflow's steps."""
     if not specs:
@@ -119,7 +108,8 @@ def _faults_or_exit(specs: tuple[str, ...], compiled: CompiledWorkflow) -> str |
         faults = parse_faults(text)
     except FaultSpecError as exc:
         fail(str(exc).replace(f"{FAULTS_ENV}: ", "--fault: "))
-    names = {step.name for step in compiled.workflow.steps.values()} | _task_states(compiled.definition)
+    tasks = {name for name, state in state_definitions(compiled.definition).items() if state.get("Type") == "Task"}
+    names = {step.name for step in compiled.workflow.steps.values()} | tasks
     for fault in faults:
         if fault.name not in names:
             fail(f"--fault {fault.describe()}: {compiled.workflow.name} has no step or state named {fault.name!r}",

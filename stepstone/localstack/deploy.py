@@ -48,6 +48,7 @@ from compiler.workflows import WorkflowDef
 
 from .clients import ACCOUNT, REGION, Clients
 from .harness import this_python
+from .history import state_definitions
 from .package import code_zip, sha256_b64
 
 __all__ = ["ARTIFACT_BUCKET", "MAX_CONCURRENCY", "DeployError", "Deployed", "Deployer", "bound_concurrency",
@@ -348,15 +349,10 @@ def bound_concurrency(definition: str, limit: int = MAX_CONCURRENCY) -> tuple[st
     ``MAX_CONCURRENCY``), and the states it bounded with their limit; unchanged if none."""
     machine = json.loads(definition)
     capped: dict[str, int] = {}
-    pending = [machine]
-    while pending:
-        for name, state in (pending.pop().get("States") or {}).items():
-            pending.extend(state.get("Branches") or [])
-            if state.get("Type") != "Map":
-                continue
-            pending.extend(state[key] for key in ("ItemProcessor", "Iterator") if isinstance(state.get(key), dict))
-            if not 0 < int(state.get("MaxConcurrency") or 0) <= limit:
-                state["MaxConcurrency"] = capped[name] = limit
+    for name, state in state_definitions(machine).items():  # the parsed states themselves: changed in place
+        if state.get("Type") == "Map" and not 0 < int(state.get("MaxConcurrency") or 0) <= limit:
+            assert isinstance(state, dict)
+            state["MaxConcurrency"] = capped[name] = limit
     return (json.dumps(machine, indent=2, sort_keys=True) if capped else definition), capped
 
 

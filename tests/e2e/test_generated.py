@@ -23,14 +23,13 @@ from hypothesis import HealthCheck, given, settings
 
 from compiler.loader import load_workflows
 from compiler.protocol import run_prefix
-from lambdas.faults import ENV as FAULTS_ENV
 from lambdas.store import LocalStore
 from stepstone.local import LocalRun
 from stepstone.local.records import new_run_id
 from stepstone.localstack.deploy import Deployed, Deployer
 from stepstone.testing.localstack import LocalStackSession
 from tests.support.checks import attempts_by_step, check_attempts, check_order
-from tests.support.programs import Oracle, Program, programs
+from tests.support.programs import Oracle, Program, injected_faults, programs
 from tests.support.reliability import count
 
 pytestmark = pytest.mark.localstack
@@ -104,13 +103,9 @@ def test_generated_workflows_on_localstack_run_as_plain_python_says(
                    source=source)
     orderings = check_order(history, oracle.expected, source=source)
 
-    before = os.environ.get(FAULTS_ENV)
-    os.environ[FAULTS_ENV] = program.faults
-    try:
+    with injected_faults(program.faults):
         local = LocalRun(definition, LocalStore(home / "store"), run_id=run_id, workers=4, retry_delay_scale=0.0,
                          echo_output=False).run(params).record
-    finally:
-        os.environ.pop(FAULTS_ENV) if before is None else os.environ.__setitem__(FAULTS_ENV, before)
     assert local.status == record.status, source
     if error is None:
         assert local.output == record.output, f"local {local.output}\nLocalStack {record.output}\n{source}"

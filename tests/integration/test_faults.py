@@ -10,7 +10,6 @@ The same cases on LocalStack, with `stepstone redrive`, are tests/e2e/test_fault
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -25,15 +24,6 @@ from stepstone.local.records import RunRecord
 from stepstone.testing.moto_sfn import MotoStepFunctions
 from tests.e2e.fault_flows import enriched_report
 from tests.support.reliability import count
-
-
-@pytest.fixture()
-def moto(monkeypatch: pytest.MonkeyPatch) -> Iterator[MotoStepFunctions]:
-    for name, value in (("AWS_ACCESS_KEY_ID", "testing"), ("AWS_SECRET_ACCESS_KEY", "testing"),
-                        ("AWS_DEFAULT_REGION", "us-east-1")):
-        monkeypatch.setenv(name, value)
-    with MotoStepFunctions() as harness:
-        yield harness
 
 
 def local_run(definition: Any, store: LocalStore, params: dict[str, Any], *, run_id: str = "r1",
@@ -74,7 +64,7 @@ def test_transient_faults_are_retried_per_the_policy_and_the_run_succeeds(
         assert record.steps["extract"].attempts == 3
         attempts = [lineage(store, "enriched_report", "r1", "extract", n) for n in range(3)]
     else:
-        moto: MotoStepFunctions = request.getfixturevalue("moto")
+        moto: MotoStepFunctions = request.getfixturevalue("moto_sfn")
         run = moto.run_workflow(enriched_report, {"n": 5})
         assert run.status == "SUCCEEDED" and run.output["value"] == "10 rows from api"
         assert len(run.waits) == 2, "two back-off waits (1 s, then 2 s: recorded, not waited)"
@@ -97,7 +87,7 @@ def test_a_timeout_is_caught_by_except_step_timeout(target: str, tmp_path: Path,
         assert record.output["value"] == "5 rows from cache"
         assert record.steps["enrich"].error == "States.Timeout"
     else:
-        moto: MotoStepFunctions = request.getfixturevalue("moto")
+        moto: MotoStepFunctions = request.getfixturevalue("moto_sfn")
         run = moto.run_workflow(enriched_report, {"n": 5})
         assert run.status == "SUCCEEDED" and run.output["value"] == "5 rows from cache"
         assert [e["type"] for e in run.history if e["type"] == "TaskTimedOut"] == ["TaskTimedOut"]
@@ -114,7 +104,7 @@ def test_a_permanent_failure_follows_its_except_path(target: str, tmp_path: Path
         assert record.steps["clean_rows"].attempts == 1, "a permanent error is not retried"
         assert "load_to_warehouse" not in record.steps
     else:
-        moto: MotoStepFunctions = request.getfixturevalue("moto")
+        moto: MotoStepFunctions = request.getfixturevalue("moto_sfn")
         run = moto.run_workflow(etl_s3, {})
         assert run.status == "SUCCEEDED" and run.output["value"] == "quarantined"
         assert "quarantine" in run.states and "load_to_warehouse" not in run.states
@@ -144,14 +134,14 @@ def test_a_permanent_failure_fails_the_run_keeping_what_finished_and_a_resume_ru
 
 
 def test_in_moto_a_failed_run_keeps_every_finished_steps_output_and_lineage(
-        moto: MotoStepFunctions, monkeypatch: pytest.MonkeyPatch) -> None:
+        moto_sfn: MotoStepFunctions, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(ENV, "publish=permanent")
-    run = moto.run_workflow(enriched_report, {"n": 5})
+    run = moto_sfn.run_workflow(enriched_report, {"n": 5})
     assert run.status == "FAILED" and run.error == "InjectedFault"
     name = run.execution_arn.rsplit(":", 1)[-1]
-    keys = set(moto.keys(run_prefix("enriched_report", name)))
+    keys = set(moto_sfn.keys(run_prefix("enriched_report", name)))
     for state in ("extract", "enrich"):
-        record = json.loads(moto.read(attempt_prefix("enriched_report", name, state, 0) + "lineage.json"))
+        record = json.loads(moto_sfn.read(attempt_prefix("enriched_report", name, state, 0) + "lineage.json"))
         assert record["status"] == "succeeded" and record["execution"] == run.execution_arn
     assert attempt_prefix("enriched_report", name, "publish", 0) + "lineage.json" in keys
 

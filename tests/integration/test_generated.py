@@ -19,7 +19,6 @@ failure to a small program and prints it.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import sys
@@ -33,13 +32,12 @@ from hypothesis import HealthCheck, given, settings
 from compiler import compile_workflow
 from compiler.loader import load_workflows
 from compiler.protocol import attempt_prefix, run_prefix
-from lambdas.faults import ENV as FAULTS_ENV
 from lambdas.store import LocalStore
 from stepstone.local import LocalRun
 from stepstone.testing.moto_sfn import MotoStepFunctions
 from tests.support.asl import asl_validator_problems, statelint_problems
 from tests.support.checks import attempts_by_step, check_attempts, check_order
-from tests.support.programs import Oracle, Program, programs
+from tests.support.programs import Oracle, Program, injected_faults, programs
 from tests.support.reliability import count
 
 CASES = int(os.environ.get("STEPSTONE_GENERATED_CASES", "200"))
@@ -64,20 +62,6 @@ def moto() -> Iterator[MotoStepFunctions]:
 @pytest.fixture(scope="module")
 def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("generated")
-
-
-@contextlib.contextmanager
-def faults(spec: str) -> Iterator[None]:
-    """STEPSTONE_FAULTS for the step runner in this process (moto and the local target run it here)."""
-    before = os.environ.get(FAULTS_ENV)
-    os.environ[FAULTS_ENV] = spec
-    try:
-        yield
-    finally:
-        if before is None:
-            os.environ.pop(FAULTS_ENV, None)
-        else:
-            os.environ[FAULTS_ENV] = before
 
 
 def load(program: Program, folder: Path) -> tuple[Any, Any]:
@@ -110,7 +94,7 @@ def test_generated_workflows_run_in_moto_and_locally_as_plain_python_says(
     oracle = Oracle(program, module)
     error, output = oracle.run()
     params = definition.validate_params(program.params)
-    with faults(program.faults):
+    with injected_faults(program.faults):
         run = moto.run_workflow(definition, params)
         local = LocalRun(definition, LocalStore(folder / "store"), run_id=program.name, workers=4,
                          retry_delay_scale=0.0, echo_output=False).run(params).record

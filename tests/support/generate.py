@@ -10,6 +10,12 @@ the same file.
 from __future__ import annotations
 
 import random
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+from compiler import CompiledWorkflow, CompileError, compile_workflow
+from compiler.loader import load_workflows
 
 HEADER = '''"""Generated workflow (seed {seed}, {size} calls)."""
 
@@ -140,3 +146,21 @@ def workflow_source(seed: int, size: int) -> str:
         i += 1
     lines.append(f"    return {names[-1]}")
     return "\n".join(lines) + "\n"
+
+
+def compiled_workflows(folder: Path, seeds: Iterable[int], size: Callable[[int], int],
+                       prefix: str = "generated") -> Iterator[tuple[int, Any, CompiledWorkflow]]:
+    """(seed, workflow, compiled) for each seed's workflow, written to ``folder`` as
+    ``<prefix>_<seed>.py`` (the prefix keeps module names apart between tests). A workflow
+    too wide for one run's state is refused by the compiler (payload-limit), rightly: it is
+    left out; any other refusal fails."""
+    for seed in seeds:
+        source = folder / f"{prefix}_{seed}.py"
+        source.write_text(workflow_source(seed, size(seed)), encoding="utf-8")
+        (definition,) = load_workflows(str(source))
+        try:
+            compiled = compile_workflow(definition)
+        except CompileError as exc:
+            assert exc.rule == "payload-limit", str(exc)
+            continue
+        yield seed, definition, compiled

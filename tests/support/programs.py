@@ -20,14 +20,16 @@ must do: which steps run, how many attempts each takes, what each waits for, the
 
 from __future__ import annotations
 
+import contextlib
+import os
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from hypothesis import strategies as st
 
-__all__ = ["Call", "Expected", "Oracle", "Program", "StepFailure", "programs"]
+__all__ = ["Call", "Expected", "Oracle", "Program", "StepFailure", "injected_faults", "programs"]
 
 HEADER = '''"""Generated workflow {name} (tests/support/programs.py)."""
 
@@ -178,6 +180,23 @@ def outcome(call: Call) -> tuple[int, str | None]:
 def fails_uncaught(call: Call) -> bool:
     _, error = outcome(call)
     return error is not None and error not in call.catches
+
+
+@contextlib.contextmanager
+def injected_faults(spec: str) -> Iterator[None]:
+    """STEPSTONE_FAULTS for the step runner in this process (the local target and moto run it
+    here), as it was before afterwards."""
+    from lambdas.faults import ENV
+
+    before = os.environ.get(ENV)
+    os.environ[ENV] = spec
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop(ENV, None)
+        else:
+            os.environ[ENV] = before
 
 
 class StepFailure(Exception):

@@ -11,11 +11,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from compiler import CompileError, compile_workflow
-from compiler.loader import load_workflows
+from compiler import compile_workflow
 from compiler.protocol import RUN_KEY
 from tests.e2e.load_flows import load_map
-from tests.support.generate import workflow_source
+from tests.support.generate import compiled_workflows
 
 
 def maps(states: dict[str, Any], distributed_above: bool = False) -> Iterator[tuple[dict[str, Any], bool]]:
@@ -60,14 +59,7 @@ def test_a_distributed_fan_out_hands_its_items_the_run() -> None:
 
 def test_generated_workflows_never_read_the_child_context_in_a_distributed_item(tmp_path: Path) -> None:
     distributed = 0
-    for seed in range(40):
-        source = tmp_path / f"dist_{seed}.py"
-        source.write_text(workflow_source(seed, 12 + seed % 20), encoding="utf-8")
-        try:
-            compiled = compile_workflow(load_workflows(str(source))[0])
-        except CompileError as exc:
-            assert exc.rule == "payload-limit", str(exc)
-            continue
+    for _, definition, compiled in compiled_workflows(tmp_path, range(40), lambda seed: 12 + seed % 20, "dist"):
         distributed += check(compiled.definition)
-        distributed += check(compile_workflow(load_workflows(str(source))[0], batch_as_lambda=True).definition)
+        distributed += check(compile_workflow(definition, batch_as_lambda=True).definition)
     assert distributed > 0, "the generated workflows should have distributed fan-outs"
