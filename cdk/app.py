@@ -38,7 +38,7 @@ def build(app: Any, root: Path) -> list[Any]:
     compiled = {d.name: compile_workflow(d, batch_as_lambda=settings.localstack)
                 for _, definitions in files for d in definitions}
     gpu = any(c.resources.batch for c in compiled.values())  # Batch steps, where they run on Batch
-    from compiler.triggers import S3Upload
+    from compiler.dsl.triggers import S3Upload
 
     buckets = [t.bucket for _, definitions in files for d in definitions for t in d.options.triggers
                if isinstance(t, S3Upload)] if settings.create_trigger_buckets else []
@@ -62,7 +62,7 @@ def main() -> None:
     _quiet_node_warning()
     from aws_cdk import App
 
-    from compiler.errors import CompileError
+    from compiler.dsl.errors import CompileError
     from compiler.loader import LoadError
 
     from .bundle import BundleError

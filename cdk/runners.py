@@ -19,8 +19,8 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
+from compiler.dsl.secrets import SecretRef
 from compiler.pipeline import CompiledWorkflow
-from compiler.secrets import SecretRef
 
 from .artifacts import Artifacts
 from .nag import accept, accept_wildcard

@@ -12,9 +12,9 @@ from aws_cdk import CfnOutput, Stack
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
+from compiler.dsl.triggers import S3Upload
+from compiler.dsl.workflows import WorkflowDef
 from compiler.pipeline import CompiledWorkflow, nested_workflows
-from compiler.triggers import S3Upload
-from compiler.workflows import WorkflowDef
 
 from . import bundle
 from .artifacts import Artifacts, ArtifactStore, enable_eventbridge, private_bucket

@@ -26,8 +26,9 @@ from aws_cdk import aws_scheduler as scheduler
 from constructs import Construct
 
 from compiler import protocol
-from compiler.triggers import S3Upload, WorkflowSucceeded
-from compiler.workflows import WorkflowDef
+from compiler.deployment.rules import s3_event_pattern, s3_input_transformer, s3_relay_transformer
+from compiler.dsl.triggers import S3Upload, WorkflowSucceeded
+from compiler.dsl.workflows import WorkflowDef
 
 from .workflow import state_machine_arn
 
@@ -77,8 +78,8 @@ class Triggers(Construct):
                 if localstack and relay is not None:
                     self._relayed(f"Upload{index}", trigger, relay, description)
                     continue
-                transformer = trigger.input_transformer(definition)
-                self._rule(f"Upload{index}", event_pattern=trigger.event_pattern(),
+                transformer = s3_input_transformer(trigger, definition)
+                self._rule(f"Upload{index}", event_pattern=s3_event_pattern(trigger),
                            input_transformer=events.CfnRule.InputTransformerProperty(
                                input_paths_map=transformer["InputPathsMap"],
                                input_template=transformer["InputTemplate"]),
@@ -94,9 +95,9 @@ class Triggers(Construct):
 
     def _relayed(self, id: str, trigger: S3Upload, relay: lambda_.Function, description: str) -> None:
         """An upload rule whose target is the S3 relay, which decodes the key and starts the run."""
-        transformer = trigger.relay_transformer(self.definition, self.target_arn)
+        transformer = s3_relay_transformer(trigger, self.definition, self.target_arn)
         rule = events.CfnRule(self, id, description=description[:512], state="ENABLED",
-                              event_pattern=trigger.event_pattern(url_encoded_keys=True),
+                              event_pattern=s3_event_pattern(trigger, url_encoded_keys=True),
                               targets=[events.CfnRule.TargetProperty(
                                   arn=relay.function_arn, id="start-run",
                                   input_transformer=events.CfnRule.InputTransformerProperty(

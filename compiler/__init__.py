@@ -1,21 +1,42 @@
-"""stepstone's compiler: Python workflows -> IR -> checks -> Amazon States Language.
+"""stepstone's compiler: Python workflows -> IR -> checks -> Amazon States Language, and the
+deployment plan the deployers render.
 
-This package is what a workflow file imports (through ``stepstone``). It is pure Python:
-it never imports boto3 or the AWS CDK. Decorators record; :func:`compile` compiles.
+A workflow file imports the DSL (``compiler.dsl``, re-exported here and by ``stepstone``);
+the passes (``parse``, ``checks``, ``asl``, ``graph``, ``cost``, ``deployment``...) load
+only when something compiles. Pure Python: it never imports boto3, the AWS CDK or the
+runtime (``lambdas``).
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .artifacts import RunningStep, running_step, save_artifact
-from .errors import CompileError, Location
-from .failures import PermanentError, StepTimeout, TransientError
-from .options import Batch, Lambda, Retry
-from .schedules import Schedule, cron, rate
-from .steps import StepDef, step
-from .triggers import S3Upload, WorkflowSucceeded, s3_upload, workflow_succeeded
-from .workflows import Approval, ParamsError, WorkflowDef, approve, map, workflow  # noqa: A004
+from .dsl import (
+    Approval,
+    Batch,
+    CompileError,
+    Lambda,
+    Location,
+    ParamsError,
+    PermanentError,
+    Retry,
+    S3Upload,
+    Schedule,
+    StepDef,
+    StepTimeout,
+    StepTimeoutError,
+    TransientError,
+    WorkflowDef,
+    WorkflowSucceeded,
+    approve,
+    cron,
+    map,  # noqa: A004 - stepstone.map(step, items) is the fan-out call
+    rate,
+    s3_upload,
+    step,
+    workflow,
+    workflow_succeeded,
+)
 
 if TYPE_CHECKING:
     from .pipeline import CompiledWorkflow, compile_workflow
@@ -32,6 +53,7 @@ def __getattr__(name: str) -> Any:
         return pipeline.CompiledWorkflow if name == "CompiledWorkflow" else pipeline.compile_workflow
     raise AttributeError(f"module 'compiler' has no attribute {name!r}")
 
+
 __all__ = [
     "Approval",
     "Batch",
@@ -42,11 +64,11 @@ __all__ = [
     "ParamsError",
     "PermanentError",
     "Retry",
-    "RunningStep",
     "S3Upload",
     "Schedule",
     "StepDef",
     "StepTimeout",
+    "StepTimeoutError",
     "TransientError",
     "WorkflowDef",
     "WorkflowSucceeded",
@@ -56,9 +78,7 @@ __all__ = [
     "cron",
     "map",
     "rate",
-    "running_step",
     "s3_upload",
-    "save_artifact",
     "step",
     "workflow",
     "workflow_succeeded",

@@ -33,15 +33,16 @@ from __future__ import annotations
 import calendar
 import dataclasses
 import math
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
+from .dsl.expressions import Cron, parse_cron, parse_rate
+from .dsl.options import Batch
+from .dsl.schedules import Schedule
 from .ir import Block, CallWorkflow, Copy, FanOut, LiteralValue, StepCall, Workflow
-from .options import Batch
 from .plan import blocks_of
-from .schedules import Schedule
 
 if TYPE_CHECKING:
     from .pipeline import CompiledWorkflow
@@ -208,106 +209,17 @@ def run_cost(transitions: int, lambda_gb_seconds: float, *, lambda_requests: int
 
 # --- schedules -----------------------------------------------------------------------------
 
-_MONTHS = ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"]
-_DAYS = ["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"]
-_RATE_MINUTES = {"minute": 1, "hour": 60, "day": 24 * 60}
-
-
-def _value(token: str, names: Sequence[str], low: int) -> int:
-    if token.upper() in names:
-        return low + list(names).index(token.upper())
-    return int(token)
-
-
-def _values(text: str, low: int, high: int, names: Sequence[str] = ()) -> set[int]:
-    """The numbers a cron field (``*``, ``a``, ``a-b``, ``a/n``, ``*/n``, lists) stands for."""
-    found: set[int] = set()
-    for part in text.split(","):
-        base, _, step_text = part.partition("/")
-        step = int(step_text) if step_text else 1
-        if base in ("*", "?"):
-            start, end = low, high
-        elif "-" in base:
-            first, _, last = base.partition("-")
-            start, end = _value(first, names, low), _value(last, names, low)
-        else:
-            start = _value(base, names, low)
-            end = high if step_text else start
-        found.update(range(start, end + 1, step))
-    return found
-
-
-def _aws_weekday(day: date) -> int:
-    """EventBridge numbers the days 1 (Sunday) to 7 (Saturday)."""
-    return (day.weekday() + 1) % 7 + 1
-
-
-def _nearest_weekday(year: int, month: int, wanted: int) -> int:
-    last = calendar.monthrange(year, month)[1]
-    day = min(wanted, last)
-    weekday = date(year, month, day).weekday()  # Monday 0
-    if weekday == 5:  # Saturday: Friday before, or Monday after when the 1st
-        return day - 1 if day > 1 else day + 2
-    if weekday == 6:  # Sunday: Monday after, or Friday before when the last
-        return day + 1 if day < last else day - 2
-    return day
-
-
-def _day_of_month_matches(text: str, day: date) -> bool:
-    if text in ("*", "?"):
-        return True
-    last = calendar.monthrange(day.year, day.month)[1]
-    for part in text.split(","):
-        if part == "L":
-            if day.day == last:
-                return True
-        elif part == "LW":
-            if day.day == _nearest_weekday(day.year, day.month, last):
-                return True
-        elif part.endswith("W"):
-            if day.day == _nearest_weekday(day.year, day.month, int(part[:-1])):
-                return True
-        elif day.day in _values(part, 1, 31):
-            return True
-    return False
-
-
-def _day_of_week_matches(text: str, day: date) -> bool:
-    if text in ("*", "?"):
-        return True
-    weekday = _aws_weekday(day)
-    last = calendar.monthrange(day.year, day.month)[1]
-    for part in text.split(","):
-        if part == "L":
-            if weekday == 7:
-                return True
-        elif "#" in part:
-            name, _, nth = part.partition("#")
-            if weekday == _value(name, _DAYS, 1) and (day.day - 1) // 7 + 1 == int(nth):
-                return True
-        elif part.endswith("L"):
-            if weekday == _value(part[:-1], _DAYS, 1) and day.day + 7 > last:
-                return True
-        elif weekday in _values(part, 1, 7, _DAYS):
-            return True
-    return False
-
-
-def _cron_per_month(fields: list[str]) -> tuple[float, int]:
+def _cron_per_month(cron: Cron) -> tuple[float, int]:
     """(runs in a 30-day month, the year counted in): a year's fires in wall-clock time, x 30 / its days."""
-    minutes, hours, day_of_month, month, day_of_week, year = fields
-    per_day = len(_values(minutes, 0, 59)) * len(_values(hours, 0, 23))
-    months = _values(month, 1, 12, _MONTHS)
-    years = _values(year, 1970, 2199)
+    years = cron.years
     counted = REFERENCE_YEAR if REFERENCE_YEAR in years else min(
         (y for y in years if y > REFERENCE_YEAR), default=max(years))
     days = 366 if calendar.isleap(counted) else 365
     fires = 0
     day = date(counted, 1, 1)
     for _ in range(days):
-        if (day.month in months and _day_of_month_matches(day_of_month, day)
-                and _day_of_week_matches(day_of_week, day)):
-            fires += per_day
+        if cron.fires_on(day):
+            fires += cron.times_a_day
         day += timedelta(days=1)
     return fires * MONTH_DAYS / days, counted
 
@@ -322,15 +234,11 @@ def monthly_runs(schedule: Schedule | str) -> float:
     """
     text = (schedule.expression if isinstance(schedule, Schedule) else schedule).strip()
     try:
-        if text.startswith("rate(") and text.endswith(")"):
-            number, _, unit = text[5:-1].strip().partition(" ")
-            minutes = int(number) * _RATE_MINUTES[unit.strip().lower().rstrip("s")]
-            return MONTH_DAYS * 24 * 60 / minutes
-        if text.startswith("cron(") and text.endswith(")"):
-            fields = text[5:-1].split()
-            if len(fields) == 6:
-                return _cron_per_month(fields)[0]
-    except (KeyError, ValueError, ZeroDivisionError):
+        if text.startswith("rate("):
+            return MONTH_DAYS * 24 * 60 / parse_rate(text).minutes
+        if text.startswith("cron("):
+            return _cron_per_month(parse_cron(text))[0]
+    except ValueError:
         pass
     raise CostError(f"cannot count the runs of schedule {text!r}",
                     hint='write cron("0 3 * * ? *") or rate(1, "hour"), as stepstone.cron/rate take them')
@@ -809,7 +717,7 @@ class _Walker:
 
 def compile_nested(compiled: CompiledWorkflow) -> dict[str, CompiledWorkflow]:
     """Every workflow ``compiled`` starts, transitively, compiled (raises CompileError)."""
-    from .loader import import_ref
+    from .dsl.decorated import import_ref
     from .pipeline import compile_workflow
 
     found: dict[str, CompiledWorkflow] = {}

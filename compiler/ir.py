@@ -27,11 +27,11 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Literal, TypeAlias
 
-from .errors import Location
-from .options import Compute, Retry
-from .schedules import Schedule
-from .secrets import SecretRef
-from .triggers import Trigger
+from .dsl.errors import Location
+from .dsl.options import Compute, Retry
+from .dsl.schedules import Schedule
+from .dsl.secrets import SecretRef
+from .dsl.triggers import Trigger
 
 __all__ = [
     "And",
@@ -167,7 +167,7 @@ class StepInfo:
 
     @property
     def is_batch(self) -> bool:
-        from .options import Batch
+        from .dsl.options import Batch
 
         return isinstance(self.compute, Batch)
 

@@ -214,7 +214,7 @@ class SizeTracker:
 
     def plan(self, wf: Workflow) -> SizePlan:
         """The largest inline limit that keeps every state under 256 KiB; CompileError when none does."""
-        from .errors import CompileError
+        from .dsl.errors import CompileError
 
         limit, width, size, keys = self.worst if self.worst is not None else (float(MAX_INLINE), 1, ZERO,
                                                                              frozenset())

@@ -15,10 +15,10 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from .errors import CompileError, Location
-from .workflows import WorkflowDef
+from .dsl.errors import CompileError, Location
+from .dsl.workflows import WorkflowDef
 
-__all__ = ["LoadError", "import_ref", "load_module", "load_workflows", "module_name_for", "split_spec",
+__all__ = ["LoadError", "load_module", "load_workflows", "module_name_for", "split_spec",
            "workflows_in"]
 
 
@@ -149,12 +149,3 @@ def load_workflows(spec: str, *, all_if_several: bool = True) -> list[WorkflowDe
         names = ", ".join(w.name for w in workflows)
         raise LoadError(f"{path} defines several workflows ({names}); pick one with {path}:NAME")
     return workflows
-
-
-def import_ref(ref: str) -> Any:
-    """The object named ``module:qualname`` (how steps and workflows refer to each other)."""
-    module_name, _, qualname = ref.partition(":")
-    target: Any = importlib.import_module(module_name)
-    for part in qualname.split("."):
-        target = getattr(target, part)
-    return target

@@ -8,14 +8,14 @@ from typing import Any
 
 from .asl.emit import EmitOptions, emit_asl
 from .checks import CheckContext, run_checks
-from .errors import CompileError
+from .dsl.errors import CompileError
+from .dsl.options import Batch
+from .dsl.secrets import SecretRef
+from .dsl.workflows import WorkflowDef
 from .ir import Workflow
 from .limits import MAX_INLINE, KeySizes, SizePlan, SizeTracker, history_events
-from .options import Batch
 from .parse import parse_workflow
 from .plan import Planner
-from .secrets import SecretRef
-from .workflows import WorkflowDef
 
 __all__ = ["DEFINITION_LIMIT", "CompiledWorkflow", "Resources", "check", "compile_workflow", "nested_workflows",
            "to_json"]
@@ -154,8 +154,8 @@ def compile_workflow(definition: WorkflowDef[..., Any], *, batch_as_lambda: bool
 def nested_workflows(definition: WorkflowDef[..., Any]) -> list[WorkflowDef[..., Any]]:
     """The workflows ``definition`` calls, transitively, each once, callees before callers:
     the order in which to deploy them (a state machine names its children's ARNs)."""
+    from .dsl.decorated import import_ref
     from .ir import CallWorkflow
-    from .loader import import_ref
     from .parse import parse_workflow
     from .plan import blocks_of
 

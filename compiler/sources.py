@@ -1,10 +1,13 @@
-"""Which files a workflow's Lambda functions and Batch jobs need: the step runner's packages
-and the workflow's own code. Pure Python: the LocalStack deployer and the CDK app both
-package what this lists.
+"""Which files a workflow's Lambda functions and Batch jobs need: the step runner and the
+workflow's own code. Pure Python: the LocalStack deployer and the CDK app both package what
+this lists.
 
-The runner's packages are ``compiler``, ``lambdas`` and ``stepstone`` (the DSL the
-workflow file imports). The workflow's code is the top package its file belongs to, or,
-for a file outside a package, the modules and packages beside it.
+The step runner is what a running step imports of stepstone: the DSL (``compiler/dsl``,
+which the workflow file imports through ``stepstone``), the protocol, the runtime
+(``lambdas/``) and the two package fronts that re-export them. Never the compiler's passes,
+the command line or the LocalStack code: a test imports the runner from this bundle alone
+and checks that none of them loads. The workflow's code is the top package its file
+belongs to, or, for a file outside a package, the modules and packages beside it.
 """
 
 from __future__ import annotations
@@ -14,9 +17,11 @@ from pathlib import Path
 
 from .loader import module_name_for
 
-__all__ = ["RUNTIME_PACKAGES", "function_sources"]
+__all__ = ["RUNTIME_FILES", "RUNTIME_PACKAGES", "function_sources"]
 
-RUNTIME_PACKAGES = ("compiler", "lambdas", "stepstone")
+# the step runner's files, relative to the folder above the packages (a folder: all of it)
+RUNTIME_FILES = ("compiler/__init__.py", "compiler/dsl", "compiler/protocol.py", "lambdas", "stepstone/__init__.py")
+RUNTIME_PACKAGES = ("compiler", "lambdas", "stepstone")  # their top-level names
 # never needed at run time: tests, build output, and the LocalStack plugin (it runs inside LocalStack)
 SKIP_DIRS = {"__pycache__", "node_modules", "cdk.out", "plugin", "tests", "build", "dist"}
 
@@ -41,8 +46,9 @@ def function_sources(workflow_file: Path | None) -> Iterator[tuple[str, Path]]:
 
 def _all_sources(workflow_file: Path | None) -> Iterator[tuple[str, Path]]:
     site = Path(__file__).resolve().parent.parent
-    for package in RUNTIME_PACKAGES:
-        for path in _package_files(site / package):
+    for entry in RUNTIME_FILES:
+        found = site / entry
+        for path in _package_files(found) if found.is_dir() else [found]:
             yield path.relative_to(site).as_posix(), path
     if workflow_file is None:
         return

@@ -36,7 +36,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from compiler.failures import PermanentError, TransientError
+from compiler.dsl.errors import PermanentError, TransientError
 
 __all__ = ["ENV", "Fault", "FaultSpecError", "InjectedFault", "InjectedTransientFault", "fault_for", "inject",
            "parse_faults"]

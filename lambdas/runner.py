@@ -25,11 +25,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from compiler.artifacts import RunningStep, StepContext, current_step
-from compiler.failures import PermanentError
-from compiler.loader import import_ref
+from compiler.dsl.decorated import import_ref
+from compiler.dsl.errors import PermanentError
+from compiler.dsl.steps import StepDef
 from compiler.protocol import attempt_prefix, cache_key, is_redrive, output_key, redrive_key
-from compiler.steps import StepDef
+from lambdas.context import RunningStep, StepContext, current_step
 
 from .envelope import OutputTooLarge, make_envelope, read_envelope
 from .faults import fault_for, inject

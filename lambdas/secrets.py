@@ -31,11 +31,14 @@ from __future__ import annotations
 import os
 import re
 
-from compiler.failures import PermanentError
-from compiler.secrets import SecretRef, declared_secrets
+from compiler.dsl.errors import PermanentError
+from compiler.dsl.secrets import SecretRef
+from compiler.dsl.steps import calling_step
+
+from .context import current_step
 
 __all__ = ["ENV_PREFIX", "SOURCE_ENV", "Secret", "SecretNotSetError", "SecretUnavailableError",
-           "UndeclaredSecretError"]
+           "UndeclaredSecretError", "declared_secrets"]
 
 SOURCE_ENV = "STEPSTONE_SECRETS"  # "aws" where the step runs deployed
 ENV_PREFIX = "STEPSTONE_SECRET_"
@@ -88,6 +91,21 @@ class Secret(SecretRef):
             raise UndeclaredSecretError(
                 f"step {step!r} reads {self!r}, which it does not declare: add it to the step's "
                 f"@step(secrets=[...]) (the declaration is what grants the deployed step access to it)")
+
+
+def declared_secrets() -> tuple[str, tuple[SecretRef, ...]] | None:
+    """The running step's name and the secrets it declares; None outside any step.
+
+    In a run the step runner's context decides: a step that calls another step's function
+    runs with its own function's grants, so with its own declarations. A step function
+    called as plain Python declares what its ``@step(secrets=[...])`` says.
+    """
+    context = current_step().get()
+    if context is not None:
+        name = context.step.state if context.step is not None else "this step"
+        return name, tuple(context.secrets)
+    calling = calling_step()
+    return (calling.name, calling.secrets) if calling is not None else None
 
 
 def _read_aws(secret: Secret) -> str:

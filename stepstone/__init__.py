@@ -2,14 +2,16 @@
 
     from stepstone import step, workflow
 
-Everything a workflow file needs is re-exported here from ``compiler`` (and ``Secret``,
-which reads a secret in a running step, from ``lambdas.secrets``); the command line lives
-in ``stepstone.cli``.
+Everything a workflow file needs is re-exported here: the DSL from ``compiler.dsl``, and
+from the runtime (``lambdas``) what a running step calls (``Secret``, ``running_step``,
+``save_artifact``). This module imports nothing else, so a deployed step, whose bundle
+carries it, loads neither the compiler's passes nor the command line (which lives in
+``stepstone.cli``).
 """
 
 from __future__ import annotations
 
-from compiler import (
+from compiler.dsl import (
     Approval,
     Batch,
     CompileError,
@@ -18,18 +20,18 @@ from compiler import (
     PermanentError,
     Retry,
     StepTimeout,
+    StepTimeoutError,
     TransientError,
     approve,
     cron,
     map,  # noqa: A004 - stepstone.map(step, items) is the fan-out call
     rate,
-    running_step,
     s3_upload,
-    save_artifact,
     step,
     workflow,
     workflow_succeeded,
 )
+from lambdas.context import running_step, save_artifact
 from lambdas.secrets import Secret, SecretNotSetError, UndeclaredSecretError
 
 __version__ = "0.1.0"
@@ -45,6 +47,7 @@ __all__ = [
     "Secret",
     "SecretNotSetError",
     "StepTimeout",
+    "StepTimeoutError",
     "TransientError",
     "UndeclaredSecretError",
     "approve",

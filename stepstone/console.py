@@ -9,7 +9,7 @@ from typing import NoReturn
 from rich.console import Console
 from rich.markup import escape
 
-from compiler.errors import CompileError
+from compiler.dsl.errors import CompileError
 
 __all__ = ["EXIT_COMPILE", "EXIT_FAILED", "EXIT_INTERNAL", "EXIT_OK", "EXIT_USAGE", "err", "fail", "out",
            "print_compile_error"]

@@ -28,10 +28,10 @@ from typing import TYPE_CHECKING
 from rich.text import Text
 from rich.tree import Tree
 
+from compiler.dsl.options import Batch
 from compiler.graph.build import Graph, reduced_deps
 from compiler.graph.status import NOT_RUN, OK, Progress, progress, step_statuses
 from compiler.ir import Approve, Block, CallWorkflow, Copy, FanOut, If, Node, Raise, Return, StepCall, Try, Workflow
-from compiler.options import Batch
 
 if TYPE_CHECKING:
     from .local.records import RunRecord

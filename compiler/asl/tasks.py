@@ -9,8 +9,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from ..dsl.options import error_names, permanent_error_names
 from ..ir import Approve, BindingKind, BindingRef, CallWorkflow, LiteralValue, ParamRef, StepCall, StepInfo, Workflow
-from ..options import error_names, permanent_error_names
 from ..protocol import BATCH_ENV, MAP_PATH_KEY
 from .states import Catcher, Retrier, TaskState
 from .values import ValuePaths, slug

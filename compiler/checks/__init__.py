@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..errors import CompileError
+from ..dsl.errors import CompileError
 from ..ir import Workflow
 from ..plan import Planner
 

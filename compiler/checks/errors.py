@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
-from ..errors import CompileError
+from ..dsl.errors import CompileError
+from ..dsl.options import error_names
 from ..ir import Block, CallWorkflow, FanOut, Node, StepCall, Try
-from ..options import error_names
 from ..plan import blocks_of
 from . import CheckContext, rule
 from .structure import _units

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from ..errors import CompileError
+from ..dsl.errors import CompileError
 from ..ir import Approve, CallWorkflow, FanOut, StepCall
 from ..limits import longest_run, step_seconds
 from . import CheckContext, rule

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from ..errors import CompileError
+from ..dsl.errors import CompileError
 from ..ir import FanOut
 from ..limits import HISTORY_LIMIT, INLINE_CONCURRENCY, history_events
 from . import CheckContext, rule

@@ -4,7 +4,7 @@ execution history, the definition, the schedule, the run record).
 
 - ``secret-parameter``: a parameter, or a field of a parameter's model at any depth,
   named like a credential (``password``, ``api_key``, ``client_secret``...; the rule is in
-  ``compiler/credentials.py``) that can hold text. A flag such as ``use_password: bool``
+  ``compiler/dsl/credentials.py``) that can hold text. A flag such as ``use_password: bool``
   or a number such as ``token_count: int`` holds no secret and passes.
 - ``secret-literal``: a value in a well-known credential format (an AWS access key id, a
   private key, a GitHub or Slack token...) written in the workflow: a parameter's default,
@@ -31,8 +31,8 @@ from typing import Any, Literal, Union, get_args, get_origin
 from pydantic import BaseModel
 
 from .. import typeinfo
-from ..credentials import credential_in, credential_name
-from ..errors import CompileError, Location
+from ..dsl.credentials import credential_in, credential_name
+from ..dsl.errors import CompileError, Location
 from ..ir import Approve, CallWorkflow, Copy, FanOut, If, LiteralValue, Node, Raise, Return, StepCall, Value
 from ..plan import condition_values
 from . import CheckContext, rule

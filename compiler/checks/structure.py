@@ -8,7 +8,7 @@ import re
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from ..errors import CompileError, Location
+from ..dsl.errors import CompileError, Location
 from ..ir import Block, CallWorkflow, Workflow
 from ..plan import blocks_of
 from . import CheckContext, rule
@@ -35,7 +35,7 @@ def state_names(context: CheckContext) -> Iterable[CompileError]:
 
 def _called_workflows(definition: Any) -> list[tuple[Any, Location]]:
     """The @workflow functions a workflow's body calls (read from its source, not compiled)."""
-    from ..workflows import WorkflowDef
+    from ..dsl.workflows import WorkflowDef
 
     try:
         source = inspect.getsource(definition.fn)

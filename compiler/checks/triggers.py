@@ -5,9 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from ..errors import CompileError, Location
-from ..triggers import S3Upload
-from ..workflows import ParamsError
+from ..dsl.errors import CompileError, Location, ParamsError
+from ..dsl.triggers import S3Upload
 from . import CheckContext, rule
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from ..dsl.options import Batch
 from ..ir import (
     Approve,
     Block,
@@ -25,7 +26,6 @@ from ..ir import (
     Try,
     Workflow,
 )
-from ..options import Batch
 
 __all__ = ["Edge", "Graph", "GraphNode", "Group", "build_graph", "reduced_deps"]
 

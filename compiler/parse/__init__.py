@@ -7,9 +7,10 @@ import re
 from typing import Any
 
 from .. import typeinfo
-from ..errors import CompileError
+from ..dsl.errors import CompileError
+from ..dsl.params import PARAMS_MAX_BYTES
+from ..dsl.workflows import WorkflowDef
 from ..ir import Params, Workflow
-from ..workflows import PARAMS_MAX_BYTES, WorkflowDef
 from .context import RESERVED_ROOT_KEYS, Scope, WorkflowContext, load_body, param_info
 from .jsontypes import check_defaults
 from .statements import BodyParser, Frame
@@ -72,7 +73,7 @@ def parse_workflow(wf: WorkflowDef[..., Any]) -> Workflow:
     options = wf.options
     return Workflow(
         name=wf.name,
-        ref=f"{wf.fn.__module__}:{wf.fn.__qualname__}",
+        ref=wf.ref,
         location=wf.location,
         type=options.type,
         timeout=options.timeout,

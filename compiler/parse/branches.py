@@ -12,8 +12,8 @@ from __future__ import annotations
 import ast
 from typing import TYPE_CHECKING, Any
 
+from ..dsl.options import error_names
 from ..ir import BindingKind, BindingRef, Branch, Handler, If, Try
-from ..options import error_names
 from .blocks import BlockBuilder
 from .conditions import read_condition
 from .context import Scope, Unset, VarInfo, state_name_from_source

@@ -10,7 +10,12 @@ from typing import TYPE_CHECKING, Any, NoReturn
 from pydantic import TypeAdapter, ValidationError
 
 from .. import typeinfo
-from ..errors import CompileError
+from ..dsl.control import DEFAULT_APPROVAL_TIMEOUT, Approval, approve
+from ..dsl.control import map as stepstone_map
+from ..dsl.errors import CompileError
+from ..dsl.options import to_seconds
+from ..dsl.steps import StepDef
+from ..dsl.workflows import WorkflowDef
 from ..ir import (
     Approve,
     BindingKind,
@@ -22,10 +27,6 @@ from ..ir import (
     StepInfo,
     Value,
 )
-from ..options import to_seconds
-from ..steps import StepDef
-from ..workflows import DEFAULT_APPROVAL_TIMEOUT, Approval, WorkflowDef, approve
-from ..workflows import map as stepstone_map
 from .blocks import BlockBuilder
 from .context import Scope, VarInfo, WorkflowContext
 from .jsontypes import check_step_types
@@ -337,7 +338,7 @@ class CallParser:
         binding = ctx.bind(binding_key, var or f"{callee.name}()", BindingKind.RESULT, annotation, ctx.loc(node),
                            state=state)
         ctx.calls.append(callee.name)
-        ref = f"{callee.fn.__module__}:{callee.fn.__qualname__}"
+        ref = callee.ref
         builder.add(CallWorkflow(name=state, workflow=callee.name, ref=ref, params=tuple(params),
                                  binding=binding_key, location=ctx.loc(node)),
                     reads=frozenset(reads), writes=frozenset({binding_key}))

@@ -10,10 +10,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, NoReturn
 
-from ..errors import CompileError, Location
+from ..dsl.errors import CompileError, Location
+from ..dsl.workflows import WorkflowDef
 from ..ir import Binding, BindingKind, BindingRef, LiteralValue, ParamRef, StepInfo, Value
 from ..names import unique_name
-from ..workflows import WorkflowDef
 
 __all__ = ["Scope", "Unset", "VarInfo", "WorkflowContext", "load_body"]
 

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from .. import typeinfo
+from ..dsl.steps import StepDef
 from ..ir import BindingKind, BindingRef, FanOut, LiteralValue, Value
-from ..steps import StepDef
 from .blocks import BlockBuilder
 from .calls import value_keys
 from .context import Scope, Unset, VarInfo, state_name_from_source

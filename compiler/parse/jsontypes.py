@@ -19,9 +19,10 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 from pydantic.errors import PydanticInvalidForJsonSchema, PydanticSchemaGenerationError
 from pydantic_core import PydanticSerializationError
 
-from ..errors import CompileError, Location
-from ..steps import StepDef
-from ..workflows import PARAMS_MAX_BYTES, WorkflowDef
+from ..dsl.errors import CompileError, Location
+from ..dsl.params import PARAMS_MAX_BYTES
+from ..dsl.steps import StepDef
+from ..dsl.workflows import WorkflowDef
 
 __all__ = ["check_defaults", "check_step_types", "type_problem"]
 

@@ -15,7 +15,7 @@ import dataclasses
 from dataclasses import dataclass, field
 
 from .. import typeinfo
-from ..errors import Location
+from ..dsl.errors import Location
 from ..ir import BindingKind, BindingRef, Copy, Raise, Return, Value
 from .blocks import BlockBuilder
 from .branches import BranchParser

@@ -11,9 +11,9 @@ import types
 from typing import Any, NoReturn
 
 from .. import typeinfo
+from ..dsl.steps import StepDef
+from ..dsl.workflows import WorkflowDef
 from ..ir import BindingRef, LiteralValue, ParamRef
-from ..steps import StepDef
-from ..workflows import WorkflowDef
 from .context import Scope, Unset, VarInfo, WorkflowContext, literal_info
 
 __all__ = ["MAX_LITERAL_BYTES", "MISSING", "apply_path", "check_json_literal", "read_value", "resolve_global"]

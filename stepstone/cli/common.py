@@ -10,9 +10,9 @@ from typing import Any
 import click
 
 from compiler import CompileError, compile_workflow
+from compiler.dsl.workflows import WorkflowDef
 from compiler.loader import LoadError, load_workflows
 from compiler.pipeline import CompiledWorkflow
-from compiler.workflows import WorkflowDef
 
 from ..console import EXIT_COMPILE, fail, print_compile_error
 

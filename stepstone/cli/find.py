@@ -9,7 +9,8 @@ import os
 from pathlib import Path
 from typing import Any
 
-from compiler.workflows import ParamsError, WorkflowDef
+from compiler.dsl.errors import ParamsError
+from compiler.dsl.workflows import WorkflowDef
 
 from ..console import fail
 from ..local import find_run
@@ -56,7 +57,7 @@ def lookup_workflow(name: str, files: list[str],
                     known: list[str] | None = None) -> tuple[str, WorkflowDef[..., Any]] | None:
     """(spec, workflow) of the workflow called ``name`` in ``files`` (those that do not load
     are passed over), or None; ``known`` collects the names seen."""
-    from compiler.errors import CompileError
+    from compiler.dsl.errors import CompileError
     from compiler.loader import LoadError, load_workflows
 
     for file in files:
@@ -105,7 +106,7 @@ def remote_arn(target: Any, run_id: str) -> str:
 
 def params_or_exit(definition: WorkflowDef[..., Any], pairs: tuple[str, ...],
                    input_file: Path | None) -> dict[str, Any]:
-    from compiler.errors import CompileError
+    from compiler.dsl.errors import CompileError
 
     from ..console import EXIT_COMPILE, print_compile_error
     from .local import _params_hint, _parse_params

@@ -12,9 +12,9 @@ import click
 from rich.markup import escape
 from rich.prompt import Confirm
 
+from compiler.dsl.errors import ParamsError
 from compiler.pipeline import CompiledWorkflow
 from compiler.protocol import trigger_text
-from compiler.workflows import ParamsError
 from lambdas.faults import ENV as FAULTS_ENV
 from lambdas.faults import FaultSpecError, parse_faults
 

@@ -194,9 +194,10 @@ def show(run_id: str, mermaid_file: Path | None, as_json: bool, home: str | None
 
 def _graph(record: RunRecord) -> Any:
     """The workflow's graph (from its file), or None when the file is not here."""
-    from compiler.errors import CompileError
+    from compiler.dsl.decorated import import_ref
+    from compiler.dsl.errors import CompileError
     from compiler.graph import build_graph
-    from compiler.loader import LoadError, import_ref
+    from compiler.loader import LoadError
     from compiler.parse import parse_workflow
 
     definition: Any = None

@@ -24,6 +24,8 @@ from typing import Any, Literal
 
 from compiler.asl.tasks import retriers
 from compiler.asl.values import envelope, slug
+from compiler.dsl.decorated import import_ref
+from compiler.dsl.errors import StepTimeoutError
 from compiler.ir import (
     Approve,
     BindingKind,
@@ -40,7 +42,6 @@ from compiler.ir import (
     Try,
     Workflow,
 )
-from compiler.loader import import_ref
 from compiler.parse import parse_workflow
 from compiler.protocol import run_prefix
 from lambdas.runner import StepCall as RunnerCall
@@ -74,10 +75,6 @@ class _Returned(Exception):
     def __init__(self, output: JSON) -> None:
         super().__init__("return")
         self.output = output
-
-
-class StepTimedOut(Exception):
-    error_name = "States.Timeout"
 
 
 @dataclass(frozen=True)
@@ -115,7 +112,7 @@ def _timeout_invoker(seconds: int | None) -> Callable[[Callable[..., Any], dict[
         thread.start()
         thread.join(seconds)
         if thread.is_alive():
-            raise StepTimedOut(f"the step ran longer than its timeout of {seconds} seconds")
+            raise StepTimeoutError(f"the step ran longer than its timeout of {seconds} seconds")
         if "error" in box:
             raise box["error"]
         return box.get("value")

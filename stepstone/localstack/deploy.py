@@ -42,9 +42,10 @@ from typing import Any
 from urllib.parse import quote
 
 from compiler import compile_workflow
+from compiler.deployment.rules import s3_event_pattern, s3_relay_transformer
+from compiler.dsl.triggers import S3Upload
+from compiler.dsl.workflows import WorkflowDef
 from compiler.pipeline import CompiledWorkflow, nested_workflows
-from compiler.triggers import S3Upload
-from compiler.workflows import WorkflowDef
 
 from .clients import ACCOUNT, REGION, Clients
 from .harness import this_python
@@ -325,9 +326,10 @@ class Deployer:
         for index, trigger in enumerate(uploads, start=1):
             self.bucket(trigger.bucket)
             name = f"stepstone-{workflow.name}-s3-{index}"[:64]
-            pattern = json.dumps(trigger.event_pattern(url_encoded_keys=True))
+            pattern = json.dumps(s3_event_pattern(trigger, url_encoded_keys=True))
             self._check_pattern(workflow.name, trigger, pattern)
-            target = {"Id": "start-run", "Arn": relay, "InputTransformer": trigger.relay_transformer(definition, arn)}
+            target = {"Id": "start-run", "Arn": relay,
+                      "InputTransformer": s3_relay_transformer(trigger, definition, arn)}
             names.append(name)
             try:
                 same = (json.loads(events.describe_rule(Name=name).get("EventPattern", "{}")) == json.loads(pattern)

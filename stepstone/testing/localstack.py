@@ -16,7 +16,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from compiler.workflows import WorkflowDef
+from compiler.dsl.workflows import WorkflowDef
 
 from ..local.records import RunRecord
 from ..localstack.clients import Clients

@@ -21,6 +21,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from compiler.deployment.rules import s3_event_pattern
 from examples.etl_s3 import SAMPLE_OBJECTS, etl_s3
 from stepstone.localstack.clients import ACCOUNT, REGION
 from stepstone.testing.localstack import LocalStackSession
@@ -129,8 +130,8 @@ def test_eventbridge_matches_exactly_the_events_a_run_can_start_from(aws: LocalS
                                                                      extra: dict[str, Any]) -> None:
     """Both patterns (AWS's for raw keys, LocalStack's for encoded ones) by EventBridge's own matcher."""
     kind, key, should_match = case
-    for pattern, shown in ((TRIGGER.event_pattern(), key),
-                           (TRIGGER.event_pattern(url_encoded_keys=True), quote(key))):
+    for pattern, shown in ((s3_event_pattern(TRIGGER), key),
+                           (s3_event_pattern(TRIGGER, url_encoded_keys=True), quote(key))):
         event = s3_event(shaped(kind, shown, extra))
         verdict = aws.aws.events.test_event_pattern(EventPattern=json.dumps(pattern), Event=json.dumps(event))
         assert verdict["Result"] is should_match, f"{kind}: {json.dumps(event)[:300]}"

@@ -26,7 +26,9 @@ from click.testing import CliRunner, Result
 from hypothesis import HealthCheck, assume, event, given, settings
 from hypothesis import strategies as st
 
-from compiler.workflows import ParamsError, WorkflowDef
+from compiler.deployment.rules import s3_event_pattern, s3_input_transformer, s3_relay_transformer
+from compiler.dsl.errors import ParamsError
+from compiler.dsl.workflows import WorkflowDef
 from examples.etl_s3 import etl_s3
 from examples.ml_training import ml_training
 from lambdas.s3_trigger import BadEventError, decoded_input
@@ -535,8 +537,8 @@ def s3_event(key: Any, bucket: Any = "raw-data", **extra: Any) -> dict[str, Any]
 def test_an_s3_event_gives_the_run_its_bucket_and_key(key: str, extra: dict[str, Any]) -> None:
     """On AWS the rule's InputTransformer gets the key as it is; on LocalStack percent-encoded,
     decoded by lambdas.s3_trigger. Either way the run's input holds the real key and validates."""
-    on_aws = transform(TRIGGER.input_transformer(etl_s3), s3_event(key, **extra))
-    request = transform(TRIGGER.relay_transformer(etl_s3, STATE_MACHINE), s3_event(quote(key), **extra))
+    on_aws = transform(s3_input_transformer(TRIGGER, etl_s3), s3_event(key, **extra))
+    request = transform(s3_relay_transformer(TRIGGER, etl_s3, STATE_MACHINE), s3_event(quote(key), **extra))
     on_localstack = decoded_input(request)
     assert request["state_machine"] == STATE_MACHINE and request["run"]
     for document in (on_aws, on_localstack):
@@ -561,9 +563,9 @@ def test_the_localstack_relay_starts_nothing_without_a_key_it_can_read(key: Any,
 def test_every_s3_pattern_requires_a_key() -> None:
     """The pattern, not a Choice state, keeps an event without a key from starting a run (the
     real matcher's verdicts: tests/e2e/test_s3_events.py)."""
-    from compiler.triggers import s3_upload
+    from compiler.dsl.triggers import s3_upload
 
     for trigger in (TRIGGER, s3_upload("raw-data"), s3_upload("raw-data", "in/"), s3_upload("raw-data", "", ".csv")):
         for encoded in (False, True):
-            assert trigger.event_pattern(url_encoded_keys=encoded)["detail"]["object"]["key"]
+            assert s3_event_pattern(trigger, url_encoded_keys=encoded)["detail"]["object"]["key"]
 

@@ -15,8 +15,9 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
+from compiler.deployment.rules import s3_event_pattern, s3_input_transformer, s3_relay_transformer
+from compiler.dsl.triggers import S3Upload, s3_upload
 from compiler.protocol import run_id_of
-from compiler.triggers import S3Upload, s3_upload
 from examples.etl_s3 import etl_s3
 from examples.ml_training import ml_training
 from stepstone.cli import main
@@ -117,26 +118,26 @@ def test_an_express_runs_logged_events_read_like_a_history() -> None:
 
 
 def test_the_s3_trigger_pattern_uses_one_operator_per_match() -> None:
-    both = s3_upload("raw-data", "sales/", ".csv").event_pattern()
+    both = s3_event_pattern(s3_upload("raw-data", "sales/", ".csv"))
     assert both["detail"]["object"]["key"] == [{"wildcard": "sales/*.csv"}]
-    assert s3_upload("raw-data", "in/").event_pattern()["detail"]["object"]["key"] == [{"prefix": "in/"}]
-    assert s3_upload("raw-data", "a*b/", ".csv").event_pattern()["detail"]["object"]["key"] == [
+    assert s3_event_pattern(s3_upload("raw-data", "in/"))["detail"]["object"]["key"] == [{"prefix": "in/"}]
+    assert s3_event_pattern(s3_upload("raw-data", "a*b/", ".csv"))["detail"]["object"]["key"] == [
         {"wildcard": "a\\*b/*.csv"}]
-    assert s3_upload("raw-data").event_pattern()["detail"]["object"]["key"] == [{"wildcard": "*"}], \
+    assert s3_event_pattern(s3_upload("raw-data"))["detail"]["object"]["key"] == [{"wildcard": "*"}], \
         "an event without a key starts no run"
-    assert s3_upload("raw-data", "in box/", ".csv").event_pattern(url_encoded_keys=True)["detail"]["object"][
+    assert s3_event_pattern(s3_upload("raw-data", "in box/", ".csv"), url_encoded_keys=True)["detail"]["object"][
         "key"] == [{"wildcard": "in%20box/*.csv"}], "LocalStack's events carry the key percent-encoded"
 
 
 def test_the_trigger_gives_a_run_every_parameter() -> None:
     trigger = ml_training.options.triggers[0]
     assert isinstance(trigger, S3Upload)
-    transformer = trigger.input_transformer(ml_training)
+    transformer = s3_input_transformer(trigger, ml_training)
     assert transformer["InputPathsMap"] == {"bucket": "$.detail.bucket.name", "key": "$.detail.object.key"}
     filled = transformer["InputTemplate"].replace("<bucket>", '"raw-data"').replace("<key>", '"incoming/x.csv"')
     document = json.loads(filled)
     # LocalStack's rules go through the relay, which names the run after the event's id
-    relayed = json.loads(trigger.relay_transformer(ml_training, "arn:sm")["InputTemplate"].replace(
+    relayed = json.loads(s3_relay_transformer(trigger, ml_training, "arn:sm")["InputTemplate"].replace(
         "<bucket>", '"raw-data"').replace("<key>", '"incoming/x.csv"').replace("<id>", '"e-1"'))
     assert (relayed["run"], relayed["state_machine"], relayed["key_param"]) == ("e-1", "arn:sm", "key")
     assert relayed["input"] == document

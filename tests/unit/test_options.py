@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 
 from compiler import Batch, CompileError, Lambda, PermanentError, Retry, cron, rate, s3_upload, step
-from compiler.options import error_names
+from compiler.dsl.options import error_names
 
 
 def here() -> int:

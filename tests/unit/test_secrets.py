@@ -15,7 +15,7 @@ import pytest
 from click.testing import CliRunner
 
 from compiler import CompileError, ParamsError, compile_workflow
-from compiler.credentials import credential_in, credential_name, split_words
+from compiler.dsl.credentials import credential_in, credential_name, split_words
 from compiler.loader import load_workflows
 from examples.publish_metrics import METRICS_TOKEN, SIGNING_KEY, publish_metrics
 from lambdas.runner import StepCall, StepFailed, run_step

@@ -1,10 +1,18 @@
-"""The one error a user's workflow can cause at compile time.
+"""The DSL's exceptions: what a workflow can do wrong, and what a step raises on purpose.
 
-Every failure the compiler finds is a :class:`CompileError` that carries the user's
-source location, the name of the rule that failed and what to write instead. The message
-is formatted in one place (here) so the command line, the tests and the Lambda runtime
-all print it the same way: ``file:line:col: error[rule]: message`` and, on the next line,
-``  hint: ...``.
+- :class:`CompileError`: the one error a user's workflow can cause at compile time. Every
+  failure the compiler finds carries the user's source location, the name of the rule that
+  failed and what to write instead. The message is formatted in one place (here) so the
+  command line, the tests and the Lambda runtime all print it the same way:
+  ``file:line:col: error[rule]: message`` and, on the next line, ``  hint: ...``.
+- :class:`ParamsError`: a run's parameters that do not fit the workflow's types.
+- :class:`PermanentError`, :class:`TransientError`, :class:`StepTimeoutError`: what a step
+  raises (or catches) to say how a failure is treated. A step reports an exception by its
+  class name, which is what the compiled ``Retry`` and ``Catch`` fields match: by default
+  every failure is retried except a :class:`PermanentError` (bad input, a rejected model:
+  trying again cannot help), and a :class:`TransientError` (a throttled API, a lost
+  connection) is the one to name in ``Retry(on=[TransientError])`` when only those should
+  be retried.
 """
 
 from __future__ import annotations
@@ -15,7 +23,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
 
-__all__ = ["CompileError", "Location", "caller_location", "definition_location", "relative_path"]
+__all__ = [
+    "CompileError",
+    "Location",
+    "ParamsError",
+    "PermanentError",
+    "StepTimeout",
+    "StepTimeoutError",
+    "TransientError",
+    "caller_location",
+    "definition_location",
+    "relative_path",
+]
 
 
 def relative_path(file: str) -> str:
@@ -75,7 +94,36 @@ class CompileError(ValueError):
         return CompileError(self.message, rule=self.rule, location=location, hint=self.hint)
 
 
-_OWN_DIRS = (str(Path(__file__).resolve().parent) + os.sep,)
+class ParamsError(ValueError):
+    """Workflow parameters that do not fit the workflow's declared types."""
+
+    def __init__(self, workflow: str, errors: list[str]) -> None:
+        self.workflow = workflow
+        self.errors = errors
+        super().__init__(f"invalid parameters for workflow {workflow!r}:\n  " + "\n  ".join(errors))
+
+
+class PermanentError(Exception):
+    """A failure that retrying cannot fix; never retried by a catch-all ``Retry``."""
+
+
+class TransientError(Exception):
+    """A failure that may go away on its own; retry it."""
+
+
+class StepTimeoutError(Exception):
+    """A step ran longer than its ``timeout=``: ``except StepTimeout`` catches that, and
+    ``Retry(on=[StepTimeout])`` retries it. Step Functions reports it as ``States.Timeout``
+    (the name the compiled Catch and Retry match), and the local target raises it with that
+    name when it stops a step that ran too long."""
+
+    error_name = "States.Timeout"
+
+
+StepTimeout = StepTimeoutError  # the name workflows write: ``except StepTimeout``
+
+
+_OWN_DIRS = (str(Path(__file__).resolve().parent.parent) + os.sep,)  # all of compiler/
 
 
 def caller_location(skip_dirs: tuple[str, ...] = ()) -> Location | None:

@@ -1,9 +1,11 @@
-"""Files a step writes besides its result: a model file, a report, a plot.
+"""The running step's context: which run, step and attempt the code runs in, and where
+the files it makes go. The step runner sets it around every call of a step's function.
 
-``save_artifact("model.json", data)`` inside a step stores the file next to the step's
-output in the run's artifacts (the S3 bucket in AWS, ``.stepstone/`` locally) and returns
-where it is; the step's lineage record lists it. Called outside a run (the workflow
-function run as plain Python), it writes under ``$STEPSTONE_HOME/files/`` (``.stepstone``).
+- :func:`running_step` tells a step where it runs (for idempotency keys and logs);
+- ``save_artifact("model.json", data)`` inside a step stores the file next to the step's
+  output in the run's artifacts (the S3 bucket in AWS, ``.stepstone/`` locally) and returns
+  where it is; the step's lineage record lists it. Called outside a run (the workflow
+  function run as plain Python), it writes under ``$STEPSTONE_HOME/files/`` (``.stepstone``).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
-    from .secrets import SecretRef
+    from compiler.dsl.secrets import SecretRef
 
 __all__ = ["RunningStep", "StepContext", "current_step", "running_step", "save_artifact"]
 

@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TypeAlias
 
-from .errors import CompileError, caller_location
-from .failures import PermanentError
+from .errors import CompileError, PermanentError, caller_location
+from .quotas import BATCH_GPUS_RANGE, BATCH_MEMORY_RANGE, BATCH_VCPUS_RANGE, LAMBDA_MAX_TIMEOUT, LAMBDA_MEMORY_RANGE
 
 __all__ = [
     "Batch",
@@ -27,9 +27,6 @@ __all__ = [
 
 Seconds: TypeAlias = int | float | timedelta
 """A duration: seconds as a number, or a :class:`datetime.timedelta`."""
-
-LAMBDA_MAX_TIMEOUT = 900
-LAMBDA_MEMORY_RANGE = (128, 10_240)
 
 
 def _fail(message: str, *, rule: str, hint: str | None = None) -> CompileError:
@@ -111,9 +108,9 @@ class Batch:
     image: str | None = None
 
     def __post_init__(self) -> None:
-        _positive_int(self.gpus, what="Batch gpus", low=0, high=8)
-        _positive_int(self.vcpus, what="Batch vcpus", low=1, high=192)
-        _positive_int(self.memory, what="Batch memory", low=512, high=1_572_864)
+        _positive_int(self.gpus, what="Batch gpus", low=BATCH_GPUS_RANGE[0], high=BATCH_GPUS_RANGE[1])
+        _positive_int(self.vcpus, what="Batch vcpus", low=BATCH_VCPUS_RANGE[0], high=BATCH_VCPUS_RANGE[1])
+        _positive_int(self.memory, what="Batch memory", low=BATCH_MEMORY_RANGE[0], high=BATCH_MEMORY_RANGE[1])
         if self.image is not None and (not isinstance(self.image, str) or not self.image.strip()):
             raise _fail(f"Batch image must be an image URI, got {self.image!r}", rule="bad-option")
 
@@ -177,7 +174,7 @@ def error_names(specs: Sequence[type[BaseException] | str]) -> tuple[str, ...]:
             names.add(spec)
         elif spec in (Exception, BaseException):
             return ("States.ALL",)
-        else:  # a class may stand for a Step Functions name (compiler.failures.StepTimeout)
+        else:  # a class may stand for a Step Functions name (compiler.dsl.errors.StepTimeoutError)
             fixed = getattr(spec, "error_name", None)
             names.add(fixed if isinstance(fixed, str) else spec.__name__)
     return tuple(sorted(names))

@@ -3,8 +3,8 @@
 A secret's *value* never passes through the compiler: not in the ASL, not in a run's
 input, not in the IR. What the compiler knows is the declaration, ``@step(secrets=[...])``
 of :class:`SecretRef` objects (``stepstone.Secret``, whose ``value()`` reads it in the
-running step, lives in ``lambdas/secrets.py``), which cdk/ turns into the step's only
-grants on Secrets Manager and Parameter Store.
+running step, is the runtime's: ``lambdas/secrets.py``), which cdk/ turns into the step's
+only grants on Secrets Manager and Parameter Store.
 
 Names are checked where they are written, by the rules of the store:
 
@@ -19,14 +19,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from contextvars import ContextVar, Token
 from dataclasses import dataclass
 from typing import Literal, TypeAlias
 
-from .artifacts import current_step
 from .errors import CompileError, Location, caller_location
 
-__all__ = ["SecretRef", "SecretStore", "declared_secrets", "enter_step", "leave_step", "secrets_option"]
+__all__ = ["SecretRef", "SecretStore", "secrets_option"]
 
 SecretStore: TypeAlias = Literal["secretsmanager", "ssm"]
 STORES: dict[str, str] = {"secretsmanager": "AWS Secrets Manager", "ssm": "SSM Parameter Store"}
@@ -120,29 +118,3 @@ def secrets_option(value: object, location: Location | None) -> tuple[SecretRef,
                                     "and write @step(secrets=[PASSWORD])")
         found.setdefault(item.key, item)
     return tuple(found[key] for key in sorted(found))
-
-
-# The step running as plain Python (a step function called directly, or the workflow function
-# run as Python): its name and declared secrets. In a run, the step runner's context says it.
-_PLAIN: ContextVar[tuple[str, tuple[SecretRef, ...]] | None] = ContextVar("stepstone_plain_step", default=None)
-
-
-def enter_step(name: str, secrets: tuple[SecretRef, ...]) -> Token[tuple[str, tuple[SecretRef, ...]] | None]:
-    return _PLAIN.set((name, secrets))
-
-
-def leave_step(token: Token[tuple[str, tuple[SecretRef, ...]] | None]) -> None:
-    _PLAIN.reset(token)
-
-
-def declared_secrets() -> tuple[str, tuple[SecretRef, ...]] | None:
-    """The running step's name and declared secrets; None outside any step.
-
-    In a run the step runner's context decides: a step that calls another step's function
-    runs with its own function's grants, so with its own declarations.
-    """
-    context = current_step().get()
-    if context is not None:
-        name = context.step.state if context.step is not None else "this step"
-        return name, tuple(context.secrets)
-    return _PLAIN.get()

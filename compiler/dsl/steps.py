@@ -11,15 +11,16 @@ from __future__ import annotations
 import inspect
 import re
 from collections.abc import Callable, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, ParamSpec, TypeVar, overload
 
 from .decorated import Decorated
 from .errors import CompileError, Location, caller_location, definition_location
 from .options import Batch, Compute, Lambda, Retry, Seconds, to_seconds
-from .secrets import SecretRef, enter_step, leave_step, secrets_option
+from .secrets import SecretRef, secrets_option
 
-__all__ = ["StepDef", "step"]
+__all__ = ["StepDef", "StepOptions", "calling_step", "step"]
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -44,6 +45,17 @@ class StepOptions:
         return isinstance(self.compute, Batch)
 
 
+# A step function called directly (the workflow run as plain Python): which step it is, so
+# that what runs inside it knows whose declarations apply (Secret.value() checks that the
+# step declares the secret it reads). In a run, the step runner's own context says it.
+_CALLING: ContextVar[StepOptions | None] = ContextVar("stepstone_calling_step", default=None)
+
+
+def calling_step() -> StepOptions | None:
+    """The options of the step function being called as plain Python here; None outside one."""
+    return _CALLING.get()
+
+
 class StepDef(Decorated[P, R]):
     """A function decorated with ``@step``. Calling it runs the function."""
 
@@ -56,11 +68,6 @@ class StepDef(Decorated[P, R]):
         return self.options.name
 
     @property
-    def ref(self) -> str:
-        """How the step runner imports this step: ``module:qualname``."""
-        return f"{self.fn.__module__}:{self.fn.__qualname__}"
-
-    @property
     def return_annotation(self) -> Any:
         hints = _type_hints(self.fn)
         return hints.get("return", inspect.Signature.empty)
@@ -71,11 +78,11 @@ class StepDef(Decorated[P, R]):
 
     def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
         kwargs.pop("after", None)  # ordering hint for the compiler; no meaning in plain Python
-        token = enter_step(self.name, self.options.secrets)  # Secret.value() checks what this step declares
+        token = _CALLING.set(self.options)
         try:
             return self.fn(*args, **kwargs)
         finally:
-            leave_step(token)
+            _CALLING.reset(token)
 
     def after(self, *results: object) -> StepDef[P, R]:
         """This step, run only after the steps that made ``results`` (no data passes).

@@ -1,0 +1,121 @@
+"""A run's parameters: checked against the workflow's types before any run starts.
+
+A run's input is a JSON object of the workflow's parameters, kept in clear in the run's
+execution history. It must fit the declared types (pydantic checks them, defaults filled
+in), hold only JSON (no NaN), stay small (:data:`PARAMS_MAX_BYTES`: the compiler plans
+every state's size with it) and hold nothing that looks like a credential.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import math
+from collections.abc import Mapping
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from .credentials import credential_in, credential_name
+from .errors import CompileError, Location, ParamsError
+
+__all__ = ["PARAMS_MAX_BYTES", "check_param_type", "validate_params"]
+
+
+def validate_params(workflow: str, model: type[BaseModel], data: Mapping[str, Any]) -> dict[str, Any]:
+    """``data`` checked against ``model`` (the parameters of ``workflow``), defaults filled in,
+    as JSON values; :class:`ParamsError` lists every problem."""
+    refused = _secrets_in(model, data)
+    if refused:
+        raise ParamsError(workflow, refused)
+    unknown = _unknown_params(model, data)
+    try:
+        checked = model.model_validate(dict(data))
+    except ValidationError as exc:
+        errors = [f"{'.'.join(str(p) for p in e['loc']) or '(input)'}: {e['msg']}" for e in exc.errors()
+                  if not (e["type"] == "extra_forbidden" and len(e["loc"]) == 1)]  # said by `unknown`
+        raise ParamsError(workflow, unknown + errors) from None
+    document: dict[str, Any] = checked.model_dump(mode="json")
+    problems = unknown + _not_json(document)
+    if problems:
+        raise ParamsError(workflow, problems)
+    return document
+
+
+def check_param_type(workflow: str, location: Location, name: str, annotation: Any) -> None:
+    """A parameter's type must be one a run's input (JSON) can hold: pydantic must know it."""
+    from pydantic import TypeAdapter
+    from pydantic.errors import PydanticSchemaGenerationError
+
+    try:
+        TypeAdapter(annotation)
+    except PydanticSchemaGenerationError:
+        type_name = getattr(annotation, "__name__", None) or str(annotation)
+        raise CompileError(
+            f"parameter {name!r} of workflow {workflow!r} is a {type_name}, which a run's input (JSON) "
+            "cannot hold", rule="bad-parameters", location=location,
+            hint="use str, int, float, bool, lists and dicts of them, or a pydantic model; build other objects "
+                 "inside a step") from None
+
+
+PARAMS_MAX_BYTES = 16 * 1024
+"""The largest run input (workflow parameters, as JSON) a run may start with: the compiler
+plans every state's size with it, so it is checked before a run starts."""
+
+
+def _unknown_params(model: type[BaseModel], data: Mapping[str, Any]) -> list[str]:
+    """Names in ``data`` that are not parameters, so a typo is not silently dropped (unless
+    the model says ``extra="allow"`` or ``"ignore"`` itself)."""
+    if model.model_config.get("extra") in ("allow", "ignore"):
+        return []
+    known: set[str] = set()
+    for name, info in model.model_fields.items():
+        known |= {name, *(a for a in (info.alias, info.validation_alias) if isinstance(a, str))}
+    found = []
+    for name in data:
+        if name not in known:
+            close = difflib.get_close_matches(str(name), sorted(known), n=1)
+            found.append(f"{name}: not a parameter of this workflow"
+                         + (f" (did you mean {close[0]!r}?)" if close else f" (it has: {', '.join(sorted(known))})"))
+    return found
+
+
+def _not_json(document: Any) -> list[str]:
+    """Why a run input cannot travel as JSON to Step Functions: NaN or infinity in it, or its size."""
+    found: list[str] = []
+
+    def visit(value: Any, path: str) -> None:
+        if isinstance(value, float) and not math.isfinite(value):
+            found.append(f"{path or '(input)'}: {value} is not a JSON number; Step Functions refuses it")
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                visit(item, f"{path}.{key}" if path else str(key))
+        elif isinstance(value, list):
+            for index, item in enumerate(value):
+                visit(item, f"{path}.{index}" if path else str(index))
+
+    visit(document, "")
+    if not found:
+        size = len(json.dumps(document, ensure_ascii=False).encode())
+        if size > PARAMS_MAX_BYTES:
+            found.append(f"(input): the parameters take {size:,} bytes as JSON, and a run's parameters may take at "
+                         f"most {PARAMS_MAX_BYTES:,}; pass large data by reference (an S3 key), not by value")
+    return found
+
+
+_KEEP_OUT = ("a run's parameters are kept in clear in its execution history: keep it in Secrets Manager or "
+             "Parameter Store, where the step that declares it as a Secret(...) reads it")
+
+
+def _secrets_in(model: type[BaseModel], data: Mapping[str, Any]) -> list[str]:
+    """Why ``data`` may not start a run: a parameter the workflow does not have, named like a
+    credential (``-p password=...``), or a value in a credential's format."""
+    found = []
+    for name, value in data.items():
+        named = credential_name(name) if name not in model.model_fields else None
+        if named is not None:
+            found.append(f"{name}: this looks like {named}, and {_KEEP_OUT}")
+        held = credential_in(value)
+        if held is not None:
+            found.append(f"{name}: this holds what looks like {held}, and {_KEEP_OUT}")
+    return found
