@@ -47,6 +47,7 @@ from unittest import mock
 
 from compiler import CompileError, compile_workflow, limits, pipeline
 from compiler.checks import limits as limit_checks
+from compiler.dsl import quotas
 
 from .core import Context, Figure, best_of, timed
 from .dags import load, mixed_workflow, module_token, unload
@@ -58,7 +59,7 @@ SIZES = (100, 1_000, 5_000)
 SMOKE_SIZES = (10, 20, 40)
 PEER_BUDGET = 60.0  # seconds: the CDK peer is not run at a size it would take longer at
 DEFINITION_LIMIT = pipeline.DEFINITION_LIMIT
-HISTORY_LIMIT = limits.HISTORY_LIMIT
+HISTORY_LIMIT = quotas.HISTORY_LIMIT
 MIN_INLINE = limits.MIN_INLINE
 FLOOR = "json.dumps of the same ASL (indent=2, sort_keys)"
 PEER = "AWS CDK aws_stepfunctions constructs, built and rendered"

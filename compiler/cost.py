@@ -40,6 +40,7 @@ from typing import TYPE_CHECKING, Any
 
 from .dsl.expressions import Cron, parse_cron, parse_rate
 from .dsl.options import Batch
+from .dsl.quotas import DISTRIBUTED_MAP_CONCURRENCY, INLINE_MAP_CONCURRENCY
 from .dsl.schedules import Schedule
 from .ir import Block, CallWorkflow, Copy, FanOut, LiteralValue, StepCall, Workflow
 from .plan import blocks_of
@@ -73,8 +74,6 @@ DEFAULT_BATCH_SECONDS = 30 * 60.0
 DEFAULT_ITEMS = 10
 MONTH_DAYS = 30
 APPROVAL_MEMORY_MB = 256  # the approval function cdk/runners.py deploys
-INLINE_MAP_CONCURRENCY = 40  # an inline Map with no MaxConcurrency runs at most 40 items at once
-DISTRIBUTED_MAP_CONCURRENCY = 10_000
 REFERENCE_YEAR = 2027  # a cron schedule's fires are counted over this (non-leap) year, then scaled to 30 days
 PRUNE_ABOVE = 64  # ways through kept whole up to this many; beyond, only each quantity's extremes
 

@@ -7,8 +7,8 @@ critical path), how each fan-out runs, and the limits it proved: state size and 
 
 from __future__ import annotations
 
+from .dsl.quotas import HISTORY_LIMIT, PAYLOAD_LIMIT
 from .ir import Block, FanOut, If, Try
-from .limits import HISTORY_LIMIT, PAYLOAD_LIMIT
 from .pipeline import CompiledWorkflow
 from .plan import Planner, blocks_of
 from .seriesparallel import Leaf, Parallel, Series, SPNode

@@ -32,6 +32,7 @@ from .dsl.options import Compute, Retry
 from .dsl.schedules import Schedule
 from .dsl.secrets import SecretRef
 from .dsl.triggers import Trigger
+from .protocol import StoreMode
 
 __all__ = [
     "And",
@@ -324,6 +325,6 @@ class Workflow:
     steps: Mapping[str, StepInfo]
     calls: tuple[str, ...]  # workflows this one starts
     decorator: Location | None = None  # the @workflow(...) line
-    stores: Mapping[str, str] = field(default_factory=dict)  # binding -> "inline" | "always"
+    stores: Mapping[str, StoreMode] = field(default_factory=dict)  # binding -> how the runner must keep it
     bounds: Mapping[str, int] = field(default_factory=dict)  # fan-in binding -> most items
     doc: str = ""

@@ -21,6 +21,7 @@ import math
 from dataclasses import dataclass
 
 from . import typeinfo
+from .dsl.quotas import ERROR_CAUSE_LIMIT, INLINE_MAP_CONCURRENCY, PAYLOAD_LIMIT
 from .ir import (
     Approve,
     BindingKind,
@@ -36,14 +37,12 @@ from .ir import (
     Workflow,
 )
 from .plan import Planner, blocks_of
-from .protocol import ENVELOPE_OVERHEAD
+from .protocol import DEFAULT_INLINE_LIMIT, ENVELOPE_OVERHEAD
 from .seriesparallel import Leaf, Parallel, SPNode
 
 __all__ = [
-    "HISTORY_LIMIT",
     "MAX_INLINE",
     "MIN_INLINE",
-    "PAYLOAD_LIMIT",
     "KeySizes",
     "Size",
     "SizePlan",
@@ -52,15 +51,12 @@ __all__ = [
     "longest_run",
 ]
 
-PAYLOAD_LIMIT = 256 * 1024
-MAX_INLINE = 32 * 1024
+MAX_INLINE = DEFAULT_INLINE_LIMIT  # the most an envelope holds inline; less when a state would not fit
 MIN_INLINE = 1024
-HISTORY_LIMIT = 25_000
-ERROR_BYTES = 32 * 1024 + 512  # Step Functions caps an error's cause at 32,768 characters
+ERROR_BYTES = ERROR_CAUSE_LIMIT + 512  # Step Functions caps an error's cause
 APPROVAL_BYTES = 2 * 1024
 SCALAR_BYTES = 64  # a number, boolean or timestamp with its key
 MARGIN = 4 * 1024  # JSON punctuation and bookkeeping (map_path, ...)
-INLINE_CONCURRENCY = 40
 
 
 @dataclass(frozen=True)
@@ -311,7 +307,7 @@ def _unit_seconds(wf: Workflow, planner: Planner, node: Node) -> float:
     if isinstance(node, FanOut):
         if node.max_items is None:
             return math.inf
-        concurrency = min(node.max_concurrency or INLINE_CONCURRENCY, INLINE_CONCURRENCY)
+        concurrency = min(node.max_concurrency or INLINE_MAP_CONCURRENCY, INLINE_MAP_CONCURRENCY)
         return math.ceil(node.max_items / concurrency) * longest_block(wf, planner, node.body)
     return 0.0
 

@@ -10,6 +10,7 @@ from .asl.emit import EmitOptions, emit_asl
 from .checks import CheckContext, run_checks
 from .dsl.errors import CompileError
 from .dsl.options import Batch
+from .dsl.quotas import DEFINITION_LIMIT, LAMBDA_MAX_TIMEOUT, LAMBDA_MEMORY_RANGE
 from .dsl.secrets import SecretRef
 from .dsl.workflows import WorkflowDef
 from .ir import Workflow
@@ -20,9 +21,6 @@ from .plan import Planner
 __all__ = ["DEFINITION_LIMIT", "CompiledWorkflow", "Resources", "check", "compile_workflow", "nested_workflows",
            "to_json"]
 
-DEFINITION_LIMIT = 1024 * 1024
-LAMBDA_MAX_MEMORY = 10_240
-LAMBDA_MAX_TIMEOUT = 900
 
 
 def to_json(definition: Any) -> str:
@@ -49,7 +47,7 @@ class StepFunction:
         """(memory MB, timeout s) of the Lambda function that runs this step; for a Batch step
         run as Lambda (where there is no Batch), as large and as long as Lambda allows."""
         if self.compute == "batch":
-            return min(max(self.memory, 128), LAMBDA_MAX_MEMORY), min(self.timeout or LAMBDA_MAX_TIMEOUT,
+            return min(max(self.memory, 128), LAMBDA_MEMORY_RANGE[1]), min(self.timeout or LAMBDA_MAX_TIMEOUT,
                                                                       LAMBDA_MAX_TIMEOUT)
         return self.memory, self.timeout or LAMBDA_MAX_TIMEOUT
 

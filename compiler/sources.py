@@ -20,7 +20,7 @@ from .loader import module_name_for
 __all__ = ["RUNTIME_FILES", "RUNTIME_PACKAGES", "function_sources"]
 
 # the step runner's files, relative to the folder above the packages (a folder: all of it)
-RUNTIME_FILES = ("compiler/__init__.py", "compiler/dsl", "compiler/protocol.py", "lambdas", "stepstone/__init__.py")
+RUNTIME_FILES = ("compiler/__init__.py", "compiler/dsl", "compiler/protocol", "lambdas", "stepstone/__init__.py")
 RUNTIME_PACKAGES = ("compiler", "lambdas", "stepstone")  # their top-level names
 # never needed at run time: tests, build output, and the LocalStack plugin (it runs inside LocalStack)
 SKIP_DIRS = {"__pycache__", "node_modules", "cdk.out", "plugin", "tests", "build", "dist"}

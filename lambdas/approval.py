@@ -15,7 +15,7 @@ import os
 from datetime import UTC, datetime
 from typing import Any
 
-from compiler.protocol import approval_key, run_id_of
+from compiler.protocol import ApprovalRequest, approval_key, run_id_of
 
 from .store import ArtifactStore, S3Store
 
@@ -25,12 +25,10 @@ __all__ = ["handler", "record_request"]
 def record_request(event: dict[str, Any], store: ArtifactStore) -> dict[str, Any]:
     run = run_id_of(str(event["execution"]))
     key = approval_key(str(event["workflow"]), run, str(event["state"]))
-    request = {
-        "workflow": event["workflow"], "run": run, "state": event["state"], "execution": event["execution"],
-        "message": event.get("message", ""), "token": event["token"],
-        "requested": datetime.now(UTC).isoformat(timespec="milliseconds"),
-    }
-    store.write(key, json.dumps(request, indent=2).encode())
+    request = ApprovalRequest(workflow=str(event["workflow"]), run=run, state=str(event["state"]),
+                              execution=str(event["execution"]), message=str(event.get("message", "")),
+                              token=str(event["token"]), requested=datetime.now(UTC).isoformat(timespec="milliseconds"))
+    store.write(key, request.encode())
     return {"key": key}
 
 

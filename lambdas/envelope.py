@@ -1,4 +1,4 @@
-"""Envelopes: how a step's output travels through a run (see ``compiler/protocol.py``).
+"""Envelopes: how a step's output travels through a run (``compiler/protocol/envelope.py``).
 
 ``{"fields": {...}, "value": ..., "ref": ...}``: the output's top-level scalar fields, the
 output itself when it is small, and otherwise the key of the stored output. The whole
@@ -12,18 +12,14 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from compiler.protocol import ENVELOPE_OVERHEAD
+from compiler.protocol import ENVELOPE_OVERHEAD, StoreMode, canonical
 
-from .serialize import canonical
+from .errors import OutputTooLargeError
 from .store import ArtifactStore
 
-__all__ = ["Envelope", "OutputTooLarge", "make_envelope", "read_envelope"]
+__all__ = ["Envelope", "make_envelope", "read_envelope", "read_manifest"]
 
 JSON = Any
-
-
-class OutputTooLarge(Exception):
-    """A step's output must stay in the state (an inline fan-out reads it) but does not fit."""
 
 
 @dataclass(frozen=True)
@@ -48,7 +44,7 @@ def _fit_fields(value: JSON, budget: int) -> dict[str, JSON]:
     return fields
 
 
-def make_envelope(value: JSON, *, inline_limit: int, store_mode: str | None, store: ArtifactStore,
+def make_envelope(value: JSON, *, inline_limit: int, store_mode: StoreMode | None, store: ArtifactStore,
                   key: str, producer: str) -> Envelope:
     """The envelope for ``value`` (JSON); stores it under ``key`` when it cannot travel inline.
 
@@ -65,7 +61,7 @@ def make_envelope(value: JSON, *, inline_limit: int, store_mode: str | None, sto
         if size <= inline_limit and len(canonical(envelope)) <= limit:
             return Envelope(envelope, size, None)
         if store_mode == "inline":
-            raise OutputTooLarge(
+            raise OutputTooLargeError(
                 f"{producer} returned {size:,} bytes, but a fan-out reads this list from the run's state, which "
                 f"holds at most {inline_limit:,} bytes per output; declare a larger size (max_items=...) so the "
                 "fan-out runs as a distributed map, or return less")

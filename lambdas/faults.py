@@ -8,10 +8,10 @@ local target, ``stepstone run --fault``; the function's environment on LocalStac
 Each entry is ``NAME=KIND``; NAME is a state name (``train_model_2``) or a step's function
 name (every state of that step, every fan-out item). KIND is one of
 
-- ``transient:N``: the first N attempts raise :class:`InjectedTransientFault` (a
+- ``transient:N``: the first N attempts raise :class:`InjectedTransientFaultError` (a
   :class:`~stepstone.TransientError`), then the step runs as written: a Retry policy with
   more than N attempts gets it through;
-- ``permanent``: every attempt raises :class:`InjectedFault` (a
+- ``permanent``: every attempt raises :class:`InjectedFaultError` (a
   :class:`~stepstone.PermanentError`, never retried by a catch-all Retry): the step's
   ``except`` path runs, or the run fails;
 - ``timeout``: the step sleeps past its timeout, so whatever enforces it (the local
@@ -36,9 +36,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from compiler.dsl.errors import PermanentError, TransientError
+from .errors import FaultSpecError, InjectedFaultError, InjectedTransientFaultError
 
-__all__ = ["ENV", "Fault", "FaultSpecError", "InjectedFault", "InjectedTransientFault", "fault_for", "inject",
+__all__ = ["ENV", "Fault", "FaultSpecError", "InjectedFaultError", "InjectedTransientFaultError", "fault_for", "inject",
            "parse_faults"]
 
 ENV = "STEPSTONE_FAULTS"
@@ -46,18 +46,6 @@ Kind = Literal["transient", "permanent", "timeout"]
 _ENTRY = re.compile(r"^(?P<name>[A-Za-z_][A-Za-z0-9_]*)=(?P<kind>transient|permanent|timeout)"
                     r"(?::(?P<times>\d+))?(?:@(?P<error>[A-Za-z_][A-Za-z0-9_.]*))?$")
 _TIMEOUT_MARGIN = 5.0  # seconds past the step's timeout an injected timeout sleeps
-
-
-class FaultSpecError(ValueError):
-    """``STEPSTONE_FAULTS`` cannot be read; the message says which entry and how to write it."""
-
-
-class InjectedFault(PermanentError):
-    """A permanent failure injected by ``STEPSTONE_FAULTS``."""
-
-
-class InjectedTransientFault(TransientError):
-    """A transient failure injected by ``STEPSTONE_FAULTS``."""
 
 
 @dataclass(frozen=True)
@@ -109,7 +97,7 @@ def fault_for(state: str, step: str, attempt: int, environ: Mapping[str, str] = 
 
 
 def _exception(fault: Fault) -> type[Exception]:
-    base: type[Exception] = InjectedTransientFault if fault.kind == "transient" else InjectedFault
+    base: type[Exception] = InjectedTransientFaultError if fault.kind == "transient" else InjectedFaultError
     if fault.error is None:
         return base
     return type(fault.error.rsplit(".", 1)[-1], (base,), {"__module__": __name__})
@@ -123,10 +111,10 @@ def inject(fault: Fault, *, timeout: float | None, where: str) -> Callable[..., 
         print(f"stepstone: injected fault {fault.describe()} in {where} ({ENV})", file=sys.stderr, flush=True)
         if fault.kind == "timeout":
             if timeout is None:
-                raise InjectedFault(f"{ENV}: a timeout fault needs a step with a timeout; {where} has none")
+                raise InjectedFaultError(f"{ENV}: a timeout fault needs a step with a timeout; {where} has none")
             time.sleep(timeout + _TIMEOUT_MARGIN)
             # whatever enforces the timeout has ended the attempt before this; if nothing did, say so
-            raise InjectedFault(f"{where} ran {_TIMEOUT_MARGIN:.0f} s past its timeout of {timeout} s and "
+            raise InjectedFaultError(f"{where} ran {_TIMEOUT_MARGIN:.0f} s past its timeout of {timeout} s and "
                                 "nothing stopped it")
         raise _exception(fault)(f"injected by {ENV} ({fault.describe()}) in {where}")
 

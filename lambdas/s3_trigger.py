@@ -21,11 +21,9 @@ from urllib.parse import unquote
 
 from compiler.protocol import TRIGGER_KEY
 
-__all__ = ["BadEventError", "decoded_input", "handler"]
+from .errors import BadEventError
 
-
-class BadEventError(ValueError):
-    """The event names no object a run could read: no run starts."""
+__all__ = ["decoded_input", "handler"]
 
 
 def decoded_input(request: dict[str, Any]) -> dict[str, Any]:

@@ -31,30 +31,17 @@ from __future__ import annotations
 import os
 import re
 
-from compiler.dsl.errors import PermanentError
 from compiler.dsl.secrets import SecretRef
 from compiler.dsl.steps import calling_step
 
 from .context import current_step
+from .errors import SecretNotSetError, SecretUnavailableError, UndeclaredSecretError
 
-__all__ = ["ENV_PREFIX", "SOURCE_ENV", "Secret", "SecretNotSetError", "SecretUnavailableError",
-           "UndeclaredSecretError", "declared_secrets"]
+__all__ = ["ENV_PREFIX", "SOURCE_ENV", "Secret", "declared_secrets"]
 
 SOURCE_ENV = "STEPSTONE_SECRETS"  # "aws" where the step runs deployed
 ENV_PREFIX = "STEPSTONE_SECRET_"
 CACHE_SECONDS = 300  # how long a warm function keeps a value (POWERTOOLS_PARAMETERS_MAX_AGE overrides it)
-
-
-class SecretNotSetError(PermanentError):
-    """Outside AWS, the environment variable that holds a secret is not set."""
-
-
-class UndeclaredSecretError(PermanentError):
-    """A step read a secret it does not declare in ``@step(secrets=[...])`` (or read one outside a step)."""
-
-
-class SecretUnavailableError(Exception):
-    """Secrets Manager or Parameter Store did not give the value (missing, denied, throttled)."""
 
 
 class Secret(SecretRef):

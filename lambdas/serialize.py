@@ -1,16 +1,15 @@
-"""Python values <-> JSON, the way step inputs and outputs travel; and content hashes."""
+"""Python values <-> JSON, the way step inputs and outputs travel (pydantic does both ways).
+Canonical bytes and content hashes are the protocol's (``compiler.protocol.encoding``)."""
 
 from __future__ import annotations
 
-import hashlib
-import json
 from functools import lru_cache
 from typing import Any
 
 from pydantic import TypeAdapter
 from pydantic_core import to_jsonable_python
 
-__all__ = ["canonical", "content_hash", "from_json", "to_json"]
+__all__ = ["from_json", "to_json"]
 
 
 def to_json(value: Any) -> Any:
@@ -29,12 +28,3 @@ def from_json(raw: Any, annotation: Any) -> Any:
         return _adapter(annotation).validate_python(raw)
     except TypeError:  # an annotation that cannot be hashed (rare): no cache
         return TypeAdapter(annotation).validate_python(raw)
-
-
-def canonical(value: Any) -> bytes:
-    """One byte string per JSON value: sorted keys, no spaces; what hashes and stores use."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
-
-
-def content_hash(data: bytes) -> str:
-    return "sha256:" + hashlib.sha256(data).hexdigest()

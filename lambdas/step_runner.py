@@ -16,7 +16,6 @@ embedded metric format (Metrics). The artifact bucket is ``STEPSTONE_ARTIFACT_BU
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 import time
@@ -26,12 +25,13 @@ from typing import Any
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 
-from compiler.protocol import BATCH_ENV
+from compiler.protocol import StepPayload, batch_payload
 
-from .runner import StepCall, StepFailed, run_step
+from .errors import StepFailedError
+from .runner import run_step
 from .store import ArtifactStore, S3Store
 
-__all__ = ["batch_call", "handler", "main"]
+__all__ = ["handler", "main"]
 
 SERVICE = "stepstone"
 logger = Logger(service=SERVICE)
@@ -48,16 +48,16 @@ def _artifacts() -> ArtifactStore:
     return _store
 
 
-def _failure(error: StepFailed) -> Exception:
+def _failure(error: StepFailedError) -> Exception:
     """An exception of a class named after the error, so Lambda reports that name."""
     name = error.error if error.error.isidentifier() else "StepError"
     cls: type[Exception] = type(name, (Exception,), {"__module__": "stepstone"})
     return cls(error.cause)
 
 
-def _run(call: StepCall, store: ArtifactStore) -> dict[str, Any]:
-    logger.append_keys(workflow=call.workflow, state=call.state, step=call.step, attempt=call.attempt,
-                       map_path=call.map_path)
+def _run(call: StepPayload, store: ArtifactStore) -> dict[str, Any]:
+    logger.append_keys(workflow=call.workflow, state=call.state, step=call.step, attempt=call.attempt_number,
+                       map_path=call.item)
     metrics.add_dimension(name="workflow", value=call.workflow)
     started = time.perf_counter()
     with tracer.provider.in_subsegment(f"## {call.state}") as subsegment:
@@ -65,7 +65,7 @@ def _run(call: StepCall, store: ArtifactStore) -> dict[str, Any]:
         subsegment.put_annotation(key="state", value=call.state)
         try:
             envelope = run_step(call, store)
-        except StepFailed as failed:
+        except StepFailedError as failed:
             metrics.add_metric(name="StepFailures", unit=MetricUnit.Count, value=1)
             logger.error("step failed", extra={"error": failed.error, "cause": failed.cause})
             raise _failure(failed) from None
@@ -81,38 +81,15 @@ def _run(call: StepCall, store: ArtifactStore) -> dict[str, Any]:
 @logger.inject_lambda_context(correlation_id_path="execution", clear_state=True)
 def handler(event: Mapping[str, Any], context: Any) -> dict[str, Any]:
     """Lambda: run the step the compiled state machine asks for; return its envelope."""
-    return _run(StepCall.from_payload(event), _artifacts())
-
-
-def batch_call(env: Mapping[str, str]) -> StepCall:
-    """The step call of a Batch job, from the environment the compiled task sets."""
-    call = json.loads(env[BATCH_ENV["call"]])
-    args: dict[str, Any] = {}
-    for name, spec in call["args"].items():
-        variable = BATCH_ENV["arg_prefix"] + name
-        if "value" in spec:
-            args[name] = {"value": spec["value"]}
-        elif spec.get("ref"):
-            descriptor: dict[str, Any] = {"result": {"fields": {}, "ref": env[variable], "value": None}}
-            if spec.get("path"):
-                descriptor["path"] = spec["path"]
-            args[name] = descriptor
-        elif "fields" in spec:
-            args[name] = {"value": {f: json.loads(env[f"{variable}__{f}"]) for f in spec["fields"]}}
-        else:
-            args[name] = {"value": json.loads(env[variable])}
-    return StepCall(step=call["step"], workflow=call["workflow"], state=call["state"], run=env[BATCH_ENV["run"]],
-                    args=args, attempt=int(env.get(BATCH_ENV["attempt"], "0")),
-                    execution=env.get(BATCH_ENV["execution"], ""), map_path=env.get(BATCH_ENV["map_path"]) or None,
-                    batch=True)
+    return _run(StepPayload.decode(event), _artifacts())
 
 
 def main(argv: list[str] | None = None, env: Mapping[str, str] | None = None,
          store: ArtifactStore | None = None) -> int:
     """Batch: run the job's step; 0 when it succeeded, 1 when it failed (the job then fails)."""
     env = os.environ if env is None else env
-    call = batch_call(env)
-    logger.set_correlation_id(call.execution)
+    call = batch_payload(env)
+    logger.set_correlation_id(str(call.execution))
     try:
         _run(call, store or _artifacts())
     except Exception as exc:  # already logged with its error name

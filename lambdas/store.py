@@ -13,11 +13,9 @@ import tempfile
 from pathlib import Path
 from typing import Any, Protocol
 
-__all__ = ["ArtifactStore", "LocalStore", "NotFound", "S3Store"]
+from .errors import NotFoundError
 
-
-class NotFound(KeyError):
-    """No artifact under that key."""
+__all__ = ["ArtifactStore", "LocalStore", "S3Store"]
 
 
 class ArtifactStore(Protocol):
@@ -64,7 +62,7 @@ class LocalStore:
         try:
             return self._path(key).read_bytes()
         except FileNotFoundError:
-            raise NotFound(key) from None
+            raise NotFoundError(key) from None
 
     def write(self, key: str, data: bytes, *, if_absent: bool = False) -> bool:
         path = self._path(key)
@@ -122,7 +120,7 @@ class S3Store:
         try:
             response = self.client.get_object(Bucket=self.bucket, Key=key)
         except self.client.exceptions.NoSuchKey:
-            raise NotFound(key) from None
+            raise NotFoundError(key) from None
         data: bytes = response["Body"].read()
         return data
 
@@ -141,7 +139,7 @@ class S3Store:
         try:
             self.client.head_object(Bucket=self.bucket, Key=key)
         except self.client.exceptions.ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+            if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFoundError"):
                 return False
             raise
         return True

@@ -32,7 +32,8 @@ from compiler.dsl import (
     workflow_succeeded,
 )
 from lambdas.context import running_step, save_artifact
-from lambdas.secrets import Secret, SecretNotSetError, UndeclaredSecretError
+from lambdas.errors import SecretNotSetError, UndeclaredSecretError
+from lambdas.secrets import Secret
 
 __version__ = "0.1.0"
 

@@ -36,7 +36,7 @@ from ..ir import (
 )
 from ..limits import Size, SizeTracker
 from ..plan import Planner
-from ..protocol import MAP_PATH_KEY, RUN_KEY, VARS_KEY
+from ..protocol import MAP_PATH_KEY, RUN_KEY, VARS_KEY, envelope
 from ..seriesparallel import Leaf, Parallel, Series, SPNode
 from .states import (
     Catcher,
@@ -51,7 +51,7 @@ from .states import (
     TaskState,
 )
 from .tasks import TaskBuilder
-from .values import PassContent, ValuePaths, envelope, slug
+from .values import PassContent, ValuePaths, slug
 
 __all__ = ["EmitOptions", "emit_asl"]
 

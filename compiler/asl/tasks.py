@@ -6,12 +6,11 @@ emitter decides where it goes and what it stores.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from ..dsl.options import error_names, permanent_error_names
 from ..ir import Approve, BindingKind, BindingRef, CallWorkflow, LiteralValue, ParamRef, StepCall, StepInfo, Workflow
-from ..protocol import BATCH_ENV, MAP_PATH_KEY
+from ..protocol import MAP_PATH_KEY, BatchArg, BatchJob, Dynamic, StepPayload
 from .states import Catcher, Retrier, TaskState
 from .values import ValuePaths, slug
 
@@ -61,34 +60,21 @@ class TaskBuilder:
         (where there is no Batch, as on LocalStack): the runner writes the output where the
         job would, and the state keeps nothing, exactly as after the job."""
         step = node.step
-        payload: dict[str, Any] = {
-            "args": {name: self.paths.argument(value, in_map) for name, value in node.args},
-            "attempt.$": "$$.State.RetryCount",
-            "execution.$": self.paths.run_id,
-            "inline_limit": self.inline_limit,
-            "run.$": self.paths.run_name,
-            "state": node.name,
-            "step": step.ref,
-            "workflow": self.wf.name,
-        }
-        if in_map:
-            payload["map_path.$"] = f"$.{MAP_PATH_KEY}"
         retry = retriers(step, lambda_invoke=True)
         matched = [*(r.errors for r in retry), *(c.errors for c in catchers), tuple(outer_names)]
         names = sorted({n for errors in matched for n in errors if not n.startswith(("States.", "Lambda."))})
-        if names:
-            payload["error_names"] = names  # the runner reports a subclass under these (Python's except)
-        store = self.wf.stores.get(node.binding or "")
-        if store:
-            payload["store"] = store
-        if step.cache:
-            payload["cache"] = True
-        if batch:
-            payload["batch"] = True
+        payload = StepPayload(
+            step=step.ref, workflow=self.wf.name, state=node.name, run=Dynamic(self.paths.run_name),
+            execution=Dynamic(self.paths.run_id), attempt=Dynamic("$$.State.RetryCount"),
+            args={name: self.paths.argument(value, in_map) for name, value in node.args},
+            map_path=Dynamic(f"$.{MAP_PATH_KEY}") if in_map else None, inline_limit=self.inline_limit,
+            store=self.wf.stores.get(node.binding or ""),
+            cache=step.cache, error_names=tuple(names),  # the runner reports a subclass under these (Python's except)
+            batch=batch)
         return TaskState(
             node.name,
             resource="arn:aws:states:::lambda:invoke",
-            parameters={"FunctionName": f"${{Function_{step.name}}}", "Payload": payload},
+            parameters={"FunctionName": f"${{Function_{step.name}}}", "Payload": payload.encode()},
             result_selector=None if batch else RESULT_SELECTOR,
             result_path=None if batch else result_path,
             timeout=step.timeout,
@@ -100,42 +86,30 @@ class TaskBuilder:
         """A Batch job: its inputs go by S3 reference in environment variables (container
         overrides are small); it writes its output to S3 and returns nothing to the state."""
         step = node.step
-        env: list[dict[str, Any]] = [
-            {"Name": BATCH_ENV["execution"], "Value.$": self.paths.run_id},
-            {"Name": BATCH_ENV["run"], "Value.$": self.paths.run_name},
-            {"Name": BATCH_ENV["attempt"], "Value.$": "States.Format('{}', $$.State.RetryCount)"},
-        ]
-        if step.heartbeat is not None:  # the job sends SendTaskHeartbeat with this token
-            env.append({"Name": BATCH_ENV["task_token"], "Value.$": "$$.Task.Token"})
-        if in_map:
-            env.append({"Name": BATCH_ENV["map_path"], "Value.$": f"$.{MAP_PATH_KEY}"})
-        literal_args: dict[str, Any] = {}
+        args: dict[str, BatchArg] = {}
         for name, value in node.args:
-            variable = BATCH_ENV["arg_prefix"] + name
             if isinstance(value, LiteralValue):
-                literal_args[name] = {"value": value.value}
+                args[name] = BatchArg("value", value=value.value)
             elif isinstance(value, ParamRef) and value.whole_model:
-                literal_args[name] = {"fields": list(self.wf.params.names)}
-                for field_name in self.wf.params.names:
-                    env.append({"Name": f"{variable}__{field_name}",
-                                "Value.$": f"States.JsonToString($.{field_name})"})
+                args[name] = BatchArg("fields", fields=self.wf.params.names)
             elif isinstance(value, BindingRef) and self.wf.bindings[value.key].kind in (BindingKind.RESULT,
                                                                                      BindingKind.DEFERRED):
                 binding = self.wf.bindings[value.key]
-                literal_args[name] = {"ref": True, **({"path": list(value.path)} if value.path else {})}
                 ref = (self.paths.deferred_ref(binding, in_map) if binding.kind is BindingKind.DEFERRED
                        else f"{self.paths.var_path(value.key)}.ref")
-                env.append({"Name": variable, "Value.$": ref})
+                args[name] = BatchArg("ref", source=ref, path=value.path)
             else:
-                literal_args[name] = {"json": True}
-                env.append({"Name": variable, "Value.$": f"States.JsonToString({self.paths.state_path(value)})"})
-        call = {"args": literal_args, "state": node.name, "step": step.ref, "workflow": self.wf.name}
-        env.append({"Name": BATCH_ENV["call"], "Value": json.dumps(call, sort_keys=True, separators=(",", ":"))})
+                path = self.paths.state_path(value)
+                assert path is not None, f"{value} has no path"
+                args[name] = BatchArg("json", source=path)
+        job = BatchJob(step=step.ref, workflow=self.wf.name, state=node.name, args=args,
+                       run=Dynamic(self.paths.run_name), execution=Dynamic(self.paths.run_id),
+                       in_map=Dynamic(f"$.{MAP_PATH_KEY}") if in_map else None, heartbeat=step.heartbeat is not None)
         return TaskState(
             node.name,
             resource="arn:aws:states:::batch:submitJob.sync",
             parameters={
-                "ContainerOverrides": {"Environment": env},
+                "ContainerOverrides": {"Environment": job.environment()},
                 "JobDefinition": f"${{JobDefinition_{step.name}}}",
                 "JobName": slug(node.name),
                 "JobQueue": "${JobQueue}",

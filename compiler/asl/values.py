@@ -21,12 +21,24 @@ from ..ir import (
     ParamRef,
     Value,
 )
-from ..protocol import MAP_PATH_KEY, VARS_KEY, output_key
+from ..protocol import (
+    MAP_PATH_KEY,
+    VARS_KEY,
+    Argument,
+    Dynamic,
+    ErrorArg,
+    ResultArg,
+    ResultsArg,
+    ValueArg,
+    envelope,
+    output_key,
+    template,
+)
 
 CONTEXT_RUN_NAME = "$$.Execution.Name"
 CONTEXT_RUN_ID = "$$.Execution.Id"
 
-__all__ = ["PassContent", "ValuePaths", "envelope", "slug"]
+__all__ = ["PassContent", "ValuePaths", "slug"]
 
 
 @dataclass(frozen=True)
@@ -43,11 +55,6 @@ class PassContent:
 def slug(text: str) -> str:
     """``text`` in the characters S3 keys and Batch job names take: letters, digits, ``_`` and ``-``."""
     return re.sub(r"[^A-Za-z0-9_-]+", "_", text).strip("_") or "map"
-
-
-def envelope(value: Any) -> dict[str, Any]:
-    """A literal as a step output envelope (what a workflow returns)."""
-    return {"fields": {}, "ref": None, "value": value}
 
 
 def _segments(path: tuple[str | int, ...]) -> str:
@@ -97,7 +104,9 @@ class ValuePaths:
         return f"States.Format('{template}', {self.run_name})"
 
     def deferred_envelope(self, binding: Binding, in_map: bool) -> dict[str, Any]:
-        return {"fields": {}, "ref.$": self.deferred_ref(binding, in_map), "value": None}
+        """The envelope of a Batch step's output, as a template: its ref is made at run time."""
+        made: dict[str, Any] = template(envelope(ref=Dynamic(self.deferred_ref(binding, in_map))))
+        return made
 
     def whole_params(self) -> dict[str, str]:
         return {f"{name}.$": f"$.{name}" for name in self.param_fields}
@@ -127,26 +136,25 @@ class ValuePaths:
         assert path is not None, f"{value} has no path"
         return {f"{name}.$": path}
 
-    def argument(self, value: Value, in_map: bool) -> dict[str, Any]:
-        """One entry of a Lambda step's ``args``."""
+    def argument(self, value: Value, in_map: bool) -> Argument:
+        """One argument of a Lambda step (see ``compiler.protocol.payload``)."""
         if isinstance(value, LiteralValue):
-            return {"value": value.value}
+            return ValueArg(value.value)
         if isinstance(value, ParamRef):
             if value.whole_model:
-                return {"value": self.whole_params()}
-            return {"value.$": "$" + _segments(value.path)}
+                return ValueArg({name: Dynamic(f"$.{name}") for name in self.param_fields})
+            return ValueArg(Dynamic("$" + _segments(value.path)))
         binding = self.binding(value.key)
-        path_part: dict[str, Any] = {"path": list(value.path)} if value.path else {}
         if binding.kind is BindingKind.RESULTS:
-            return {"results.$": self.var_path(value.key)}
+            return ResultsArg(Dynamic(self.var_path(value.key)))
         if binding.kind is BindingKind.RESULT:
-            return {"result.$": self.var_path(value.key), **path_part}
+            return ResultArg(Dynamic(self.var_path(value.key)), value.path)
         if binding.kind is BindingKind.DEFERRED:
-            return {"result": self.deferred_envelope(binding, in_map), **path_part}
+            return ResultArg(envelope(ref=Dynamic(self.deferred_ref(binding, in_map))), value.path)
         annotation = binding.annotation
         if not value.path and isinstance(annotation, type) and issubclass(annotation, BaseException):
-            return {"error.$": self.var_path(value.key)}  # {"Error", "Cause"}: the runner rebuilds the exception
-        return {"value.$": self.var_path(value.key) + _segments(value.path)}
+            return ErrorArg(Dynamic(self.var_path(value.key)))  # {"Error", "Cause"}: the runner rebuilds the exception
+        return ValueArg(Dynamic(self.var_path(value.key) + _segments(value.path)))
 
     def items_path(self, items: Value) -> str:
         """The Map's ItemsPath: the list itself (a step's list output is its envelope's value)."""

@@ -5,12 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from ..dsl.errors import CompileError
+from ..dsl.quotas import EXPRESS_MAX_SECONDS
 from ..ir import Approve, CallWorkflow, FanOut, StepCall
 from ..limits import longest_run, step_seconds
 from . import CheckContext, rule
 from .structure import _units
-
-EXPRESS_LIMIT = 300
 
 
 @rule("express")
@@ -33,8 +32,8 @@ def express_integrations(context: CheckContext) -> Iterable[CompileError]:
             yield CompileError(f"{node.name}: a distributed fan-out needs a Standard workflow", rule="express",
                                location=node.location,
                                hint=f"declare the list's size (max_items=N, N <= 100), or {hint}")
-    if wf.timeout is not None and wf.timeout > EXPRESS_LIMIT:
-        yield CompileError(f"timeout={wf.timeout}s: Express workflows stop after {EXPRESS_LIMIT} seconds",
+    if wf.timeout is not None and wf.timeout > EXPRESS_MAX_SECONDS:
+        yield CompileError(f"timeout={wf.timeout}s: Express workflows stop after {EXPRESS_MAX_SECONDS} seconds",
                            rule="express-duration", location=wf.decorator or wf.location, hint=hint)
 
 
@@ -44,7 +43,7 @@ def express_duration(context: CheckContext) -> Iterable[CompileError]:
     if wf.type != "express":
         return
     seconds = longest_run(wf, context.planner)
-    if seconds > EXPRESS_LIMIT and seconds != float("inf"):
+    if seconds > EXPRESS_MAX_SECONDS and seconds != float("inf"):
         steps = [n for n in _units(wf.body) if isinstance(n, StepCall) and n.step.timeout]
         slowest = max(steps, key=lambda n: step_seconds(n), default=None)
         detail = ""
@@ -54,7 +53,7 @@ def express_duration(context: CheckContext) -> Iterable[CompileError]:
                       f"({attempts} attempt{'s' if attempts > 1 else ''} of up to {slowest.step.timeout} seconds"
                       + (" and the waits between them)" if attempts > 1 else ")"))
         yield CompileError(
-            f"an Express run stops after {EXPRESS_LIMIT} seconds, but with its steps' timeouts and retries this "
+            f"an Express run stops after {EXPRESS_MAX_SECONDS} seconds, but with its steps' timeouts and retries this "
             f"one can take up to {seconds:,.0f} seconds{detail}", rule="express-duration",
             location=wf.decorator or wf.location,
             hint="lower the steps' timeout= (Lambda(timeout=...)) or retries, or use type='standard'")

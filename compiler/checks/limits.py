@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from ..dsl.errors import CompileError
+from ..dsl.quotas import HISTORY_LIMIT, INLINE_MAP_CONCURRENCY
 from ..ir import FanOut
-from ..limits import HISTORY_LIMIT, INLINE_CONCURRENCY, history_events
+from ..limits import history_events
 from . import CheckContext, rule
 from .structure import _units
 
@@ -14,11 +15,11 @@ from .structure import _units
 @rule("inline-map-concurrency")
 def inline_concurrency(context: CheckContext) -> Iterable[CompileError]:
     for node in _units(context.workflow.body):
-        if isinstance(node, FanOut) and node.mode == "inline" and node.max_concurrency > INLINE_CONCURRENCY:
+        if isinstance(node, FanOut) and node.mode == "inline" and node.max_concurrency > INLINE_MAP_CONCURRENCY:
             yield CompileError(
-                f"max_concurrency={node.max_concurrency}: an inline fan-out runs at most {INLINE_CONCURRENCY} "
+                f"max_concurrency={node.max_concurrency}: an inline fan-out runs at most {INLINE_MAP_CONCURRENCY} "
                 "items at once", rule="inline-map-concurrency", location=node.location,
-                hint=f"use max_concurrency <= {INLINE_CONCURRENCY}, or declare more than 100 items "
+                hint=f"use max_concurrency <= {INLINE_MAP_CONCURRENCY}, or declare more than 100 items "
                      "(max_items=...) to fan out as a distributed map")
 
 

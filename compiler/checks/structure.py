@@ -9,11 +9,12 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from ..dsl.errors import CompileError, Location
+from ..dsl.quotas import STATE_NAME_LIMIT
 from ..ir import Block, CallWorkflow, Workflow
 from ..plan import blocks_of
 from . import CheckContext, rule
 
-_NAME_OK = re.compile(r"^[A-Za-z0-9 _.()'=!+-]{1,80}$")
+_NAME_OK = re.compile(rf"^[A-Za-z0-9 _.()'=!+-]{{1,{STATE_NAME_LIMIT}}}$")
 
 
 def _units(block: Block) -> Iterator[Any]:

@@ -11,7 +11,8 @@ from ..dsl.errors import CompileError
 from ..dsl.params import PARAMS_MAX_BYTES
 from ..dsl.workflows import WorkflowDef
 from ..ir import Params, Workflow
-from .context import RESERVED_ROOT_KEYS, Scope, WorkflowContext, load_body, param_info
+from ..protocol import RESERVED_ROOT_KEYS
+from .context import Scope, WorkflowContext, load_body, param_info
 from .jsontypes import check_defaults
 from .statements import BodyParser, Frame
 

@@ -11,14 +11,13 @@ from pathlib import Path
 from typing import Any, Literal, NoReturn
 
 from ..dsl.errors import CompileError, Location
+from ..dsl.quotas import STATE_NAME_LIMIT
 from ..dsl.workflows import WorkflowDef
 from ..ir import Binding, BindingKind, BindingRef, LiteralValue, ParamRef, StepInfo, Value
 from ..names import unique_name
 
 __all__ = ["Scope", "Unset", "VarInfo", "WorkflowContext", "load_body"]
 
-RESERVED_ROOT_KEYS = frozenset({"vars", "map_path", "stepstone_trigger", "stepstone_run"})
-MAX_STATE_NAME = 80
 
 
 def load_body(wf: WorkflowDef[..., Any]) -> tuple[ast.FunctionDef, str, list[str]]:
@@ -139,7 +138,7 @@ class WorkflowContext:
 
     def state_name(self, base: str) -> str:
         """A unique state name from ``base``; the second use of a name gets ``_2``."""
-        return unique_name(base[: MAX_STATE_NAME - 4].rstrip() or "state", self.state_names)
+        return unique_name(base[: STATE_NAME_LIMIT - 4].rstrip() or "state", self.state_names)
 
     def new_key(self, base: str) -> str:
         """A unique binding key from a variable name (ASL paths need a letter first)."""

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from .. import typeinfo
 from ..dsl.steps import StepDef
 from ..ir import BindingKind, BindingRef, FanOut, LiteralValue, Value
+from ..protocol import StoreMode
 from .blocks import BlockBuilder
 from .calls import value_keys
 from .context import Scope, Unset, VarInfo, state_name_from_source
@@ -107,7 +108,7 @@ class FanOutParser:
                               "the list itself from a step")
         if info.kind == "result":
             assert isinstance(info.value, BindingRef)
-            store = "inline" if mode == "inline" else "always"
+            store: StoreMode = "inline" if mode == "inline" else "always"
             self.body.require_store(info.value.key, store, node,
                                     why="an inline fan-out reads the list from the state" if mode == "inline"
                                     else "a distributed fan-out reads the list from S3")

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from .. import typeinfo
 from ..dsl.errors import Location
 from ..ir import BindingKind, BindingRef, Copy, Raise, Return, Value
+from ..protocol import StoreMode
 from .blocks import BlockBuilder
 from .branches import BranchParser
 from .calls import CallParser, value_keys
@@ -54,7 +55,7 @@ _UNSUPPORTED: dict[type[ast.stmt], tuple[str, str]] = {
 @dataclass
 class BodyParser:
     ctx: WorkflowContext
-    stores: dict[str, tuple[str, Location, str]] = field(default_factory=dict)
+    stores: dict[str, tuple[StoreMode, Location, str]] = field(default_factory=dict)
     producers: dict[str, str] = field(default_factory=dict)
     bounds: dict[str, int] = field(default_factory=dict)  # most items of each fan-in list
 
@@ -65,7 +66,7 @@ class BodyParser:
 
     # --- bookkeeping -----------------------------------------------------------------------
 
-    def require_store(self, key: str, mode: str, node: ast.AST, *, why: str) -> None:
+    def require_store(self, key: str, mode: StoreMode, node: ast.AST, *, why: str) -> None:
         """Ask the step that produces ``key`` to keep its output inline, or always in S3."""
         ctx = self.ctx
         if key not in self.producers:

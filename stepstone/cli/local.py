@@ -15,8 +15,9 @@ from rich.prompt import Confirm
 from compiler.dsl.errors import ParamsError
 from compiler.pipeline import CompiledWorkflow
 from compiler.protocol import trigger_text
+from lambdas.errors import FaultSpecError
 from lambdas.faults import ENV as FAULTS_ENV
-from lambdas.faults import FaultSpecError, parse_faults
+from lambdas.faults import parse_faults
 
 from ..console import err, fail, out
 from ..local import LocalRun, find_run, new_run_id

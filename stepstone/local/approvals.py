@@ -13,7 +13,8 @@ import time
 from collections.abc import Callable
 
 from compiler.protocol import approval_key
-from lambdas.store import ArtifactStore, NotFound
+from lambdas.errors import NotFoundError
+from lambdas.store import ArtifactStore
 
 from .records import RunRecord, now
 
@@ -37,7 +38,7 @@ def waiting_approver(store: ArtifactStore, workflow: str, run: str,
         while True:
             try:
                 return bool(json.loads(store.read(key)).get("approved"))
-            except NotFound:
+            except NotFoundError:
                 time.sleep(poll)
 
     return ask
@@ -57,7 +58,7 @@ def pending(store: ArtifactStore, record: RunRecord) -> dict[str, str]:
             continue
         try:
             found[state] = str(json.loads(store.read(key)).get("question", ""))
-        except (NotFound, ValueError):
+        except (NotFoundError, ValueError):
             continue
     return found
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from compiler.asl.tasks import retriers
-from compiler.asl.values import envelope, slug
+from compiler.asl.values import slug
 from compiler.dsl.decorated import import_ref
 from compiler.dsl.errors import StepTimeoutError
 from compiler.ir import (
@@ -43,10 +43,17 @@ from compiler.ir import (
     Workflow,
 )
 from compiler.parse import parse_workflow
-from compiler.protocol import run_prefix
-from lambdas.runner import StepCall as RunnerCall
-from lambdas.runner import StepFailed, run_step
-from lambdas.serialize import canonical
+from compiler.protocol import (
+    DEFAULT_INLINE_LIMIT,
+    Lineage,
+    StepPayload,
+    attempt_prefix,
+    canonical,
+    envelope,
+    run_prefix,
+)
+from lambdas.errors import StepFailedError
+from lambdas.runner import run_step
 from lambdas.store import ArtifactStore
 
 from .logs import capture_output, step_log
@@ -56,7 +63,6 @@ from .values import Frame, RunDataError
 __all__ = ["Approver", "Event", "LocalRun", "RunFailure", "RunResult"]
 
 JSON = Any
-INLINE_LIMIT = 32 * 1024
 SAVE_INTERVAL = 0.2  # seconds: how stale the run record on disk may be while steps change
 
 
@@ -330,11 +336,11 @@ class LocalRun:
         names = {n for p in policies for n in p.errors} | frame.catch_names
         invoke = _timeout_invoker(node.step.timeout if self.enforce_timeouts else None)
         while True:
-            call = RunnerCall(
+            call = StepPayload(
                 step=node.step.ref, workflow=self.workflow.name, state=node.name, run=self.run_id,
                 args={name: frame.argument(value) for name, value in node.args}, attempt=step.attempts,
                 execution=f"local:{self.workflow.name}:{self.run_id}", map_path=frame.map_path,
-                inline_limit=INLINE_LIMIT, store=self.workflow.stores.get(node.binding or ""),
+                inline_limit=DEFAULT_INLINE_LIMIT, store=self.workflow.stores.get(node.binding or ""),
                 error_names=tuple(sorted(n for n in names if not n.startswith("States."))),
                 batch=node.step.is_batch)
             step.status, step.started = "running", step.started or now()
@@ -344,7 +350,7 @@ class LocalRun:
             try:
                 with self.slots, step_log(self.store, call.attempt_prefix):
                     result = run_step(call, self.store, invoke=invoke)
-            except StepFailed as failed:
+            except StepFailedError as failed:
                 step.duration_ms += round((time.perf_counter() - clock) * 1000, 1)
                 # a Batch job's failure reaches Step Functions as States.TaskFailed (timeouts stay States.Timeout)
                 error = "States.TaskFailed" if node.step.is_batch and failed.error != "States.Timeout" else failed.error
@@ -370,12 +376,11 @@ class LocalRun:
     def _finish_step(self, step: StepRecord, node: StepCall, frame: Frame, result: dict[str, JSON]) -> None:
         step.envelope = result
         step.stored = result.get("ref")
-        lineage_key = f"{frame.map_path + '/' if frame.map_path else ''}{node.name}/attempt-{step.attempts - 1}"
+        key = attempt_prefix(self.workflow.name, self.run_id, node.name, step.attempts - 1, frame.map_path)
         try:
-            record = json.loads(self.store.read(f"{run_prefix(self.workflow.name, self.run_id)}{lineage_key}/"
-                                                "lineage.json"))
-            step.output_bytes = (record.get("output") or {}).get("bytes")
-            step.status = "cached" if record.get("status") == "cached" else "succeeded"
+            lineage = Lineage.decode(self.store.read(key + "lineage.json"))
+            step.output_bytes = lineage.output.bytes if lineage.output else None
+            step.status = "cached" if lineage.status == "cached" else "succeeded"
         except Exception:  # the record is informative; the step's result stands without it
             step.status = "succeeded"
             step.output_bytes = len(canonical(result))

@@ -15,7 +15,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from compiler.protocol import run_prefix
-from lambdas.store import ArtifactStore, NotFound
+from lambdas.errors import NotFoundError
+from lambdas.store import ArtifactStore
 
 __all__ = ["RunRecord", "StepRecord", "find_run", "list_runs", "new_run_id", "now", "save_run"]
 
@@ -92,7 +93,7 @@ def list_runs(store: ArtifactStore, workflow: str | None = None) -> list[RunReco
         if len(parts) == 4 and parts[3] == "run.json":
             try:
                 records.append(RunRecord.model_validate_json(store.read(key)))
-            except (ValueError, NotFound):
+            except (ValueError, NotFoundError):
                 continue  # a record being written, or not ours
     return sorted(records, key=lambda r: r.started, reverse=True)
 

@@ -17,7 +17,7 @@ from typing import Any
 from compiler.asl.interpret import PathError, holds, read, render
 from compiler.asl.values import PassContent, ValuePaths
 from compiler.ir import BindingKind, BindingRef, Condition, Value, Workflow
-from compiler.protocol import MAP_PATH_KEY, VARS_KEY
+from compiler.protocol import MAP_PATH_KEY, VARS_KEY, Argument, decode_argument
 from lambdas.envelope import read_envelope
 from lambdas.store import ArtifactStore
 
@@ -80,10 +80,9 @@ class Frame:
 
     # --- what steps, conditions and Pass states read ----------------------------------------
 
-    def argument(self, value: Value) -> dict[str, JSON]:
-        """The ``args`` entry the compiled Task sends for ``value``."""
-        rendered: dict[str, JSON] = self.render(self._paths.argument(value, self.in_map))
-        return rendered
+    def argument(self, value: Value) -> Argument:
+        """The argument the compiled Task sends for ``value``: its template, filled in here."""
+        return decode_argument(self.render(self._paths.argument(value, self.in_map).encode()))
 
     def plain(self, value: Value) -> JSON:
         """A value as the state holds it (a nested run's input field, say)."""

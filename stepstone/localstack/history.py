@@ -18,14 +18,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from compiler.protocol import MAP_PATH_KEY, attempt_prefix, run_id_of, split_input, trigger_text
+from compiler.protocol import MAP_PATH_KEY, Lineage, attempt_prefix, run_id_of, split_input, trigger_text
 
 from ..local.records import RunRecord, RunStatus, StepRecord
 
 __all__ = ["History", "record_from_history", "state_definitions"]
 
 JSON = Any
-Lineage = Callable[[str], JSON]  # key -> lineage record (or None)
+LineageReader = Callable[[str], JSON]  # key -> lineage record (or None)
 STATUS: dict[str, RunStatus] = {"RUNNING": "running", "SUCCEEDED": "succeeded", "FAILED": "failed",
                                 "TIMED_OUT": "failed", "ABORTED": "interrupted", "PENDING_REDRIVE": "failed"}
 _ENTERED = "StateEntered"
@@ -88,7 +88,7 @@ class History:
     """Turns an execution's events into a run record; feed it events as they come."""
 
     def __init__(self, execution: Mapping[str, JSON], definition: Mapping[str, JSON] | None = None,
-                 lineage: Lineage | None = None) -> None:
+                 lineage: LineageReader | None = None) -> None:
         self.states = state_definitions(definition or {})
         self.lineage = lineage
         arn = str(execution.get("executionArn", ""))
@@ -214,13 +214,12 @@ class History:
         step.stored = envelope.get("ref") if isinstance(envelope, dict) and not step.batch else None
         step.status = "succeeded"
         lineage = self._lineage(task)
-        if isinstance(lineage, dict):
-            output_info = lineage.get("output") or {}
-            step.output_bytes = output_info.get("bytes")
+        if lineage is not None:
+            step.output_bytes = lineage.output.bytes if lineage.output else None
             if step.batch:
-                step.stored = output_info.get("ref")
-            if lineage.get("status") in ("cached", "reused"):
-                step.status = lineage["status"]
+                step.stored = lineage.output.ref if lineage.output else None
+            if lineage.status in ("cached", "reused"):
+                step.status = lineage.status
         elif envelope is not None and step.step != "approve":
             step.output_bytes = len(json.dumps(envelope, separators=(",", ":")).encode())
         yield step, note
@@ -238,8 +237,8 @@ class History:
             step.cause = detail if isinstance(detail, str) or detail is None else json.dumps(detail)
         step.error = error
         lineage = self._lineage(task)
-        if isinstance(lineage, dict) and isinstance(lineage.get("error"), dict):
-            step.traceback = lineage["error"].get("traceback") or step.traceback
+        if lineage is not None and lineage.error is not None:
+            step.traceback = lineage.error.traceback or step.traceback
         if self._will_retry(task, state, error):
             step.status = "retrying"
             yield step, ""
@@ -260,20 +259,22 @@ class History:
                 return False
         return False
 
-    def _lineage(self, task: _Task) -> JSON:
+    def _lineage(self, task: _Task) -> Lineage | None:
         step = task.step
         if self.lineage is None or step.step in ("approve",):
             return None
         key = attempt_prefix(self.record.workflow, self.record.run_id, step.state, task.attempt,
                              step.map_path) + "lineage.json"
         try:
-            return self.lineage(key)
+            found = self.lineage(key)
+            return Lineage.decode(found) if found is not None else None
         except Exception:  # the record is informative; the history stands without it
             return None
 
 
 def record_from_history(execution: Mapping[str, JSON], events: Sequence[Mapping[str, JSON]],
-                        definition: Mapping[str, JSON] | None = None, lineage: Lineage | None = None) -> RunRecord:
+                        definition: Mapping[str, JSON] | None = None,
+                        lineage: LineageReader | None = None) -> RunRecord:
     """The run record of a (finished or running) execution."""
     history = History(execution, definition, lineage)
     for _ in history.feed(events):

@@ -14,7 +14,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from compiler.protocol import approval_key, machine_of, redrive_key, run_id_of, run_input, split_input
+from compiler.protocol import (
+    ApprovalRequest,
+    RedriveRecord,
+    RedriveStep,
+    approval_key,
+    machine_of,
+    redrive_key,
+    run_id_of,
+    run_input,
+    split_input,
+)
 
 from ..local.executor import Event
 from ..local.records import RunRecord
@@ -314,14 +324,15 @@ class LocalStackTarget:
             self.aws.sfn.redrive_execution(executionArn=arn)
             return arn
         previous = self.read(arn).record
-        reuse = {key: {"envelope": step.envelope, "status": step.status, "attempt": step.attempts - 1}
+        reuse = {key: RedriveStep(step.envelope if isinstance(step.envelope, dict) else None, step.status,
+                                  step.attempts - 1)
                  for key, step in previous.steps.items()
                  if step.status in ("succeeded", "cached", "reused") and step.step != "approve"
                  and (step.batch or isinstance(step.envelope, dict))}
         machine = str(described["stateMachineArn"])
-        document = {"from": previous.run_id, "steps": reuse}
+        record = RedriveRecord(from_run=previous.run_id, steps=reuse)
         self.aws.s3.put_object(Bucket=self.bucket(machine), Key=redrive_key(previous.workflow, run_id),
-                               Body=json.dumps(document, sort_keys=True).encode())
+                               Body=record.encode())
         params, _ = split_input(json.loads(described.get("input") or "{}"))
         return self.start(machine, run_id, params, {"kind": "redrive", "run": previous.run_id})
 
@@ -418,7 +429,7 @@ class LocalStackTarget:
 
     # --- approvals ----------------------------------------------------------------------
 
-    def approval_request(self, arn: str, state: str, wait: float = 5.0) -> dict[str, JSON]:
+    def approval_request(self, arn: str, state: str, wait: float = 5.0) -> ApprovalRequest:
         """The request the approval function left for this gate of the run ``arn`` (it may
         take a moment to land)."""
         deadline = time.monotonic() + wait
@@ -431,14 +442,16 @@ class LocalStackTarget:
             time.sleep(0.2)
         if not isinstance(request, dict):
             raise NoSuchRun(f"{run_id_of(arn)}/{state}")
-        return request
+        return ApprovalRequest.decode(request)
 
     def approve(self, arn: str, state: str, approved: bool, *, approver: str = "stepstone",
                 comment: str = "") -> None:
         """Answer a gate with SendTaskSuccess: the workflow reads ``approved`` and decides."""
         request = self.approval_request(arn, state)
         answer = {"approved": approved, "approver": approver, "comment": comment}
-        self.aws.sfn.send_task_success(taskToken=request["token"], output=json.dumps(answer))
+        if not request.token:
+            raise NoSuchRun(f"{run_id_of(arn)}/{state}")
+        self.aws.sfn.send_task_success(taskToken=request.token, output=json.dumps(answer))
 
     def pending_approvals(self, arn: str) -> Iterator[tuple[str, str]]:
         """(state, question) of each gate of the run that waits for an answer now."""

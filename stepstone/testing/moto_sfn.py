@@ -379,20 +379,21 @@ class MotoStepFunctions:
         bucket; an approval gate is answered ``approve`` through its task token.
         """
         from compiler import compile_workflow
-        from lambdas.runner import StepCall, StepFailed, run_step
-        from lambdas.step_runner import batch_call
+        from compiler.protocol import StepPayload, batch_payload
+        from lambdas.errors import StepFailedError
+        from lambdas.runner import run_step
         from lambdas.store import S3Store
 
         store = S3Store(BUCKET, self.s3)
 
         def step(event: JSON) -> JSON:
             try:
-                return run_step(StepCall.from_payload(event), store)
-            except StepFailed as failed:
+                return run_step(StepPayload.decode(event), store)
+            except StepFailedError as failed:
                 raise LambdaError(failed.error, failed.cause) from None
 
         def job(env: JSON) -> JSON:
-            return run_step(batch_call(env), store)
+            return run_step(batch_payload(env), store)
 
         def approval(event: JSON) -> JSON:
             answer = {"approved": approve, "approver": "moto", "comment": ""}

@@ -95,7 +95,7 @@ def test_a_failed_run_keeps_what_finished_and_redrive_runs_only_the_rest(localst
         code, record = stepstone("run", FLOWS, "--fault", "publish=permanent")
     assert code == 1, record
     run = record["run_id"]
-    assert record["status"] == "failed" and record["error"] == "InjectedFault"
+    assert record["status"] == "failed" and record["error"] == "InjectedFaultError"
     for state in ("extract", "enrich"):
         kept = lineage(localstack, run, state, 0)
         assert kept["status"] == "succeeded" and kept["output"]["hash"], state

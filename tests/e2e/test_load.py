@@ -32,6 +32,7 @@ from typing import Any
 
 import pytest
 
+from compiler.dsl.quotas import HISTORY_LIMIT
 from compiler.protocol import attempt_prefix, machine_of, run_prefix
 from lambdas.store import LocalStore
 from stepstone.local import LocalRun
@@ -46,7 +47,6 @@ pytestmark = pytest.mark.localstack
 RUNS = 20
 ITEMS = 500
 SAFETY_NET = 1800.0  # seconds: only so that a hung run ends the test, naming the runs still going
-HISTORY_LIMIT = 25_000  # events a Standard run may have
 MAP_STATE = "for x in items"
 JSON = Any
 

@@ -17,7 +17,8 @@ import pytest
 
 from compiler.protocol import attempt_prefix, run_prefix
 from examples.etl_s3 import etl_s3
-from lambdas.faults import ENV, FaultSpecError, parse_faults
+from lambdas.errors import FaultSpecError
+from lambdas.faults import ENV, parse_faults
 from lambdas.store import LocalStore
 from stepstone.local import LocalRun
 from stepstone.local.records import RunRecord
@@ -116,7 +117,7 @@ def test_a_permanent_failure_fails_the_run_keeping_what_finished_and_a_resume_ru
     store = LocalStore(tmp_path)
     monkeypatch.setenv(ENV, "publish=permanent")
     failed = local_run(enriched_report, store, {"n": 5})
-    assert failed.status == "failed" and failed.error == "InjectedFault"
+    assert failed.status == "failed" and failed.error == "InjectedFaultError"
     for state in ("extract", "enrich"):
         kept = lineage(store, "enriched_report", "r1", state, 0)
         assert kept["status"] == "succeeded" and kept["output"]["hash"], state
@@ -137,7 +138,7 @@ def test_in_moto_a_failed_run_keeps_every_finished_steps_output_and_lineage(
         moto_sfn: MotoStepFunctions, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(ENV, "publish=permanent")
     run = moto_sfn.run_workflow(enriched_report, {"n": 5})
-    assert run.status == "FAILED" and run.error == "InjectedFault"
+    assert run.status == "FAILED" and run.error == "InjectedFaultError"
     name = run.execution_arn.rsplit(":", 1)[-1]
     keys = set(moto_sfn.keys(run_prefix("enriched_report", name)))
     for state in ("extract", "enrich"):
@@ -163,7 +164,7 @@ def test_the_command_line_injects_faults_and_redrive_resumes_without_them(
     code, output = stepstone("run", "tests/e2e/fault_flows.py", "--fault", "publish=permanent", "--json")
     assert code == 1, output
     record = json.loads(output[output.index("{"):])
-    assert record["error"] == "InjectedFault" and record["steps"]["extract"]["status"] == "succeeded"
+    assert record["error"] == "InjectedFaultError" and record["steps"]["extract"]["status"] == "succeeded"
     monkeypatch.delenv(ENV)  # the "fix"; redrive goes on in a process of its own, without the fault
     code, output = stepstone("redrive", record["run_id"], "--wait")
     assert code == 0, output

@@ -64,8 +64,8 @@ def mix(k: int, *outs: Out) -> Out:
 
 '''
 
-TRANSIENT_MRO = ("InjectedTransientFault", "TransientError")
-PERMANENT_MRO = ("InjectedFault", "PermanentError")
+TRANSIENT_MRO = ("InjectedTransientFaultError", "TransientError")
+PERMANENT_MRO = ("InjectedFaultError", "PermanentError")
 
 
 @dataclass

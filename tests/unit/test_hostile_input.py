@@ -31,7 +31,8 @@ from compiler.dsl.errors import ParamsError
 from compiler.dsl.workflows import WorkflowDef
 from examples.etl_s3 import etl_s3
 from examples.ml_training import ml_training
-from lambdas.s3_trigger import BadEventError, decoded_input
+from lambdas.errors import BadEventError
+from lambdas.s3_trigger import decoded_input
 from stepstone.cli import main
 from tests.support.reliability import count
 

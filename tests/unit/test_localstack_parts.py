@@ -149,7 +149,7 @@ def test_the_trigger_gives_a_run_every_parameter() -> None:
 def test_the_function_code_holds_the_runner_and_the_workflows_package(tmp_path: Path) -> None:
     archive = code_zip(Path("examples/etl_s3.py"))
     names = set(zipfile.ZipFile(io.BytesIO(archive)).namelist())
-    assert {"lambdas/step_runner.py", "lambdas/approval.py", "compiler/protocol.py", "stepstone/__init__.py",
+    assert {"lambdas/step_runner.py", "lambdas/approval.py", "compiler/protocol/payload.py", "stepstone/__init__.py",
             "examples/etl_s3.py", "examples/_ml.py"} <= names
     assert not any("plugin/" in n or "__pycache__" in n for n in names)
     assert sha256_b64(code_zip(Path("examples/etl_s3.py"))) == sha256_b64(archive), "the same bytes every time"

@@ -16,9 +16,10 @@ import pytest
 from moto import mock_aws
 from pydantic import BaseModel
 
-from compiler.protocol import output_key
+from compiler.protocol import StepPayload, output_key
 from lambdas.envelope import read_envelope
-from lambdas.runner import InvalidInput, StepCall, StepFailed, run_step
+from lambdas.errors import InvalidInputError, StepFailedError
+from lambdas.runner import run_step
 from lambdas.store import ArtifactStore, LocalStore, S3Store
 from stepstone import PermanentError, step
 
@@ -82,8 +83,10 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[ArtifactSt
         yield S3Store("stepstone-artifacts", client)
 
 
-def call(step_name: str, args: dict[str, Any], **kw: Any) -> StepCall:
-    return StepCall(step=f"{__name__}:{step_name}", workflow="wf", state=step_name, run="run-1", args=args, **kw)
+def call(step_name: str, args: dict[str, Any], *, run: str = "run-1", **kw: Any) -> StepPayload:
+    """The payload as the state machine sends it (JSON), decoded as the Lambda handler decodes it."""
+    return StepPayload.decode({"step": f"{__name__}:{step_name}", "workflow": "wf", "state": step_name, "run": run,
+                               "args": args, **kw})
 
 
 def test_a_small_output_travels_inline(store: ArtifactStore) -> None:
@@ -124,8 +127,7 @@ def test_every_attempt_leaves_lineage_and_attempts_stay_apart(store: ArtifactSto
 def test_cache_skips_a_step_whose_code_and_inputs_are_unchanged(store: ArtifactStore) -> None:
     table = run_step(call("make_table", {"name": {"value": "c"}, "n": {"value": 4}}), store)
     first = run_step(call("total", {"table": {"result": table}}), store)
-    again = run_step(StepCall(step=f"{__name__}:total", workflow="wf", state="total", run="run-2",
-                              args={"table": {"result": table}}), store)
+    again = run_step(call("total", run="run-2", args={"table": {"result": table}}), store)
     assert again == first
     assert CALLS.count("total:c") == 1, "the cached step did not run again"
     other = run_step(call("make_table", {"name": {"value": "c"}, "n": {"value": 5}}), store)
@@ -134,10 +136,10 @@ def test_cache_skips_a_step_whose_code_and_inputs_are_unchanged(store: ArtifactS
 
 
 def test_a_failure_is_named_for_retry_and_catch(store: ArtifactStore) -> None:
-    with pytest.raises(StepFailed) as caught:
+    with pytest.raises(StepFailedError) as caught:
         run_step(call("fail_with", {"kind": {"value": "missing"}}), store)
     assert caught.value.error == "MissingColumn"
-    with pytest.raises(StepFailed) as caught:
+    with pytest.raises(StepFailedError) as caught:
         run_step(call("fail_with", {"kind": {"value": "missing"}}, error_names=("DataError",)), store)
     assert caught.value.error == "DataError", "reported under the base class the workflow catches"
     assert "column 'y' is missing" in caught.value.cause
@@ -147,10 +149,10 @@ def test_a_failure_is_named_for_retry_and_catch(store: ArtifactStore) -> None:
 
 
 def test_inputs_are_validated_before_the_step_runs(store: ArtifactStore) -> None:
-    with pytest.raises(StepFailed) as caught:
+    with pytest.raises(StepFailedError) as caught:
         run_step(call("add", {"a": {"value": 1}, "b": {"value": "two"}}, error_names=("PermanentError",)), store)
     assert caught.value.error == "PermanentError", "a bad input is permanent: no retry helps"
-    assert isinstance(caught.value.__cause__, InvalidInput)
+    assert isinstance(caught.value.__cause__, InvalidInputError)
 
 
 def test_a_caught_error_reaches_a_step_as_an_exception(store: ArtifactStore) -> None:
@@ -160,7 +162,7 @@ def test_a_caught_error_reaches_a_step_as_an_exception(store: ArtifactStore) -> 
 
 
 def test_an_output_an_inline_fan_out_needs_must_fit(store: ArtifactStore) -> None:
-    with pytest.raises(StepFailed) as caught:
+    with pytest.raises(StepFailedError) as caught:
         run_step(call("make_table", {"name": {"value": "x"}, "n": {"value": 500}}, inline_limit=1024,
                       store="inline", error_names=("PermanentError",)), store)
     assert caught.value.error == "PermanentError"
@@ -209,18 +211,15 @@ def test_a_redriven_run_reuses_a_finished_step_only_when_code_inputs_and_state_a
     assert CALLS == ["make_table:t:3"]
     record = {"from": "run-1", "steps": {"make_table": {"envelope": first, "attempt": 0}}}
     store.write(redrive_key("wf", "run-1_r1"), json.dumps(record).encode())
-    again = run_step(StepCall(step=f"{__name__}:make_table", workflow="wf", state="make_table", run="run-1_r1",
-                              args=args), store)
+    again = run_step(call("make_table", run="run-1_r1", args=args), store)
     assert again == first and CALLS == ["make_table:t:3"], "reused, not run"
     lineage = json.loads(store.read("runs/wf/run-1_r1/make_table/attempt-0/lineage.json"))
     assert lineage["status"] == "reused" and lineage["reused_from"] == "runs/wf/run-1/make_table/attempt-0/"
     other = {"name": {"value": "t"}, "n": {"value": 4}}
     store.write(redrive_key("wf", "run-1_r2"), json.dumps(record).encode())
-    run_step(StepCall(step=f"{__name__}:make_table", workflow="wf", state="make_table", run="run-1_r2",
-                      args=other), store)
+    run_step(call("make_table", run="run-1_r2", args=other), store)
     assert CALLS[-1] == "make_table:t:4", "other inputs: the step runs"
     unknown = {"from": "run-1", "steps": {"make_table": {"envelope": None, "attempt": 0}}}
     store.write(redrive_key("wf", "run-1_r3"), json.dumps(unknown).encode())
-    run_step(StepCall(step=f"{__name__}:make_table", workflow="wf", state="make_table", run="run-1_r3",
-                      args=args), store)
+    run_step(call("make_table", run="run-1_r3", args=args), store)
     assert CALLS[-1] == "make_table:t:3" and len(CALLS) == 3, "what the state held is unknown: the step runs"

@@ -17,8 +17,10 @@ from click.testing import CliRunner
 from compiler import CompileError, ParamsError, compile_workflow
 from compiler.dsl.credentials import credential_in, credential_name, split_words
 from compiler.loader import load_workflows
+from compiler.protocol import StepPayload
 from examples.publish_metrics import METRICS_TOKEN, SIGNING_KEY, publish_metrics
-from lambdas.runner import StepCall, StepFailed, run_step
+from lambdas.errors import StepFailedError
+from lambdas.runner import run_step
 from lambdas.store import LocalStore
 from stepstone import PermanentError, Secret, SecretNotSetError, UndeclaredSecretError, step
 from stepstone.cli import main
@@ -131,9 +133,9 @@ def test_in_a_run_the_running_step_s_declarations_decide(monkeypatch: pytest.Mon
     monkeypatch.setenv(WAREHOUSE.env_var, "hunter22")
     monkeypatch.setenv(API_TOKEN.env_var, "tok-9d1e07")
     store = LocalStore(tmp_path)
-    call = StepCall(step=f"{__name__}:connect_twice", workflow="wf", state="connect_twice", run="r1",
-                    args={"table": {"value": "sales"}})
-    with pytest.raises(StepFailed) as failed:
+    call = StepPayload.decode({"step": f"{__name__}:connect_twice", "workflow": "wf", "state": "connect_twice",
+                               "run": "r1", "args": {"table": {"value": "sales"}}})
+    with pytest.raises(StepFailedError) as failed:
         run_step(call, store)
     assert failed.value.error == "UndeclaredSecretError"
     assert "step 'connect_twice' reads Secret('/ml/api-token', store='ssm')" in failed.value.cause

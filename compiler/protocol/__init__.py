@@ -1,0 +1,113 @@
+"""The contract between compiled state machines and the step runner (``lambdas/``).
+
+Both sides import this package, so every shape is written down once, as a typed record with
+one encoding and one decoding:
+
+- ``keys``: where things are: the keys of a run's JSON state and the artifact store's layout;
+- ``runs``: a run's input (parameters, what started it) and the ids Step Functions gives it;
+- ``envelope``: how a step's output travels through the state;
+- ``payload``: a Lambda step's payload (:class:`StepPayload`) and its argument forms;
+- ``batch``: a Batch step's call, in its job's environment;
+- ``records``: lineage, cache, redrive and approval records;
+- ``encoding``: canonical JSON and content hashes.
+
+It imports nothing of stepstone's outside itself: the deployed step runner carries it.
+"""
+
+from __future__ import annotations
+
+from .batch import BATCH_ENV, BatchArg, BatchJob, batch_payload
+from .encoding import canonical, content_hash
+from .envelope import ENVELOPE_KEYS, ENVELOPE_OVERHEAD, envelope
+from .errors import ProtocolError
+from .keys import (
+    MAP_PATH_KEY,
+    RESERVED_ROOT_KEYS,
+    RUN_KEY,
+    TRIGGER_KEY,
+    VARS_KEY,
+    approval_key,
+    attempt_prefix,
+    cache_key,
+    output_key,
+    redrive_key,
+    run_prefix,
+    step_key,
+    step_prefix,
+)
+from .payload import (
+    DEFAULT_INLINE_LIMIT,
+    Argument,
+    Dynamic,
+    ErrorArg,
+    ResultArg,
+    ResultsArg,
+    StepPayload,
+    StoreMode,
+    ValueArg,
+    decode_argument,
+    template,
+)
+from .records import (
+    ApprovalRequest,
+    CacheRecord,
+    InputInfo,
+    Lineage,
+    LineageError,
+    OutputInfo,
+    RedriveRecord,
+    RedriveStep,
+)
+from .runs import is_redrive, machine_of, redrive_run_id, run_id_of, run_input, split_input, trigger_text
+
+__all__ = [
+    "BATCH_ENV",
+    "DEFAULT_INLINE_LIMIT",
+    "ENVELOPE_KEYS",
+    "ENVELOPE_OVERHEAD",
+    "MAP_PATH_KEY",
+    "RESERVED_ROOT_KEYS",
+    "RUN_KEY",
+    "TRIGGER_KEY",
+    "VARS_KEY",
+    "ApprovalRequest",
+    "Argument",
+    "BatchArg",
+    "BatchJob",
+    "CacheRecord",
+    "Dynamic",
+    "ErrorArg",
+    "InputInfo",
+    "Lineage",
+    "LineageError",
+    "OutputInfo",
+    "ProtocolError",
+    "RedriveRecord",
+    "RedriveStep",
+    "ResultArg",
+    "ResultsArg",
+    "StepPayload",
+    "StoreMode",
+    "ValueArg",
+    "approval_key",
+    "attempt_prefix",
+    "batch_payload",
+    "cache_key",
+    "canonical",
+    "content_hash",
+    "decode_argument",
+    "envelope",
+    "is_redrive",
+    "machine_of",
+    "output_key",
+    "redrive_key",
+    "redrive_run_id",
+    "run_id_of",
+    "run_input",
+    "run_prefix",
+    "split_input",
+    "step_key",
+    "step_prefix",
+    "template",
+    "trigger_text",
+]

@@ -1,0 +1,94 @@
+"""A step's inputs: each argument of its payload as the JSON it stands for (read from the
+artifact store when it was stored), with where it came from and its hash, and then as the
+Python values the step's parameters are annotated with."""
+
+from __future__ import annotations
+
+import contextlib
+import inspect
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from compiler.dsl.steps import StepDef
+from compiler.protocol import (
+    Argument,
+    ErrorArg,
+    InputInfo,
+    ResultArg,
+    ResultsArg,
+    ValueArg,
+    canonical,
+    content_hash,
+)
+
+from .envelope import read_envelope
+from .errors import InvalidInputError, RemoteError
+from .serialize import from_json
+from .store import ArtifactStore
+
+__all__ = ["ResolvedInput", "python_arguments", "remote_error", "resolve_argument"]
+
+JSON = Any
+
+
+def remote_error(error: Mapping[str, JSON]) -> RemoteError:
+    """An ``{"Error", "Cause"}`` object (what a Catch records) as an exception."""
+    name = str(error.get("Error") or "Error")
+    cause = error.get("Cause") or ""
+    if isinstance(cause, str) and cause.startswith("{"):
+        with contextlib.suppress(json.JSONDecodeError):  # Lambda's: {"errorMessage": ..., "errorType": ...}
+            cause = json.loads(cause).get("errorMessage", cause)
+    cls: type[RemoteError] = type(name if name.isidentifier() else "RemoteError", (RemoteError,), {})
+    return cls(str(cause))
+
+
+@dataclass(frozen=True)
+class ResolvedInput:
+    value: JSON  # the JSON the parameter is validated from
+    info: InputInfo  # the stored output it came from (if any) and the value's hash
+    error: bool = False  # an error caught by ``except ... as e``: the value is {"Error", "Cause"}
+
+
+def _walk(value: JSON, path: tuple[str | int, ...]) -> JSON:
+    for part in path:
+        value = value[part]
+    return value
+
+
+def resolve_argument(argument: Argument, store: ArtifactStore) -> ResolvedInput:
+    """One argument (see ``compiler.protocol.payload``) as JSON, with where it came from."""
+    ref: str | None = None
+    if isinstance(argument, ValueArg):
+        value = argument.value
+    elif isinstance(argument, ResultArg):
+        held = argument.envelope
+        ref = held.get("ref") if isinstance(held, dict) else None
+        value = _walk(read_envelope(held, store), argument.path)
+    elif isinstance(argument, ResultsArg):
+        value = [read_envelope(item, store) for item in argument.envelopes]
+    else:
+        assert isinstance(argument, ErrorArg)
+        value = argument.error
+    hashed = {"__error__": value} if isinstance(argument, ErrorArg) else value
+    return ResolvedInput(value, InputInfo(ref, content_hash(canonical(hashed))), isinstance(argument, ErrorArg))
+
+
+def python_arguments(step: StepDef[..., Any], resolved: Mapping[str, ResolvedInput]) -> dict[str, Any]:
+    """The step function's keyword arguments, each validated against its annotation."""
+    annotations = step.parameter_annotations()
+    kwargs: dict[str, Any] = {}
+    for name, item in resolved.items():
+        if item.error:
+            kwargs[name] = remote_error(item.value)
+            continue
+        annotation = annotations.get(name, inspect.Parameter.empty)
+        if annotation is inspect.Parameter.empty or annotation is Any:
+            kwargs[name] = item.value
+            continue
+        try:
+            kwargs[name] = from_json(item.value, annotation)
+        except Exception as exc:  # pydantic's ValidationError, or a type it cannot build
+            raise InvalidInputError(f"{step.name}: argument {name!r} does not fit its type: {exc}") from None
+    return kwargs
