@@ -97,7 +97,8 @@ class Measured:
 def _stepstone(ctx: Context, shape: str, n: int, repeat: int) -> Measured:
     from compiler.loader import load_workflows
     from lambdas.store import LocalStore
-    from stepstone.local import LocalRun, new_run_id
+    from stepstone.local import LocalRun
+    from stepstone.records import new_run_id
 
     folder = ctx.work / "local"
     folder.mkdir(parents=True, exist_ok=True)
@@ -115,7 +116,7 @@ def _stepstone(ctx: Context, shape: str, n: int, repeat: int) -> Measured:
     params = definition.validate_params({})
 
     def one() -> None:
-        result = LocalRun(definition, store, run_id=new_run_id(), workers=8).run(params)
+        result = LocalRun(definition, store, run_id=new_run_id()).run(params)
         record = result.record
         if record.status != "succeeded" or len(record.steps) != n or result.output["value"] != 0:
             raise RuntimeError(f"the {shape} benchmark workflow did not run as expected: {record.status} "

@@ -17,6 +17,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
+from compiler.deployment.names import BUCKET_TAG, WORKFLOW_TAG, log_group
 from compiler.pipeline import CompiledWorkflow
 
 from .artifacts import Artifacts
@@ -88,7 +89,7 @@ class Workflow(Construct):
             self._grant_children((name,))
             store.grant(self.role, store.prefixes(name))
         # the name AWS uses for state machine logs; an Express workflow's runs are read back from here
-        self.log_group = logs.LogGroup(self, "Logs", log_group_name=f"/aws/vendedlogs/states/{name}",
+        self.log_group = logs.LogGroup(self, "Logs", log_group_name=log_group(name),
                                        retention=logs.RetentionDays.THREE_MONTHS, removal_policy=RemovalPolicy.DESTROY)
         self.state_machine = sfn.StateMachine(
             self, "StateMachine", state_machine_name=name,
@@ -104,8 +105,8 @@ class Workflow(Construct):
                                         "delivery (CreateLogDelivery and the other *LogDelivery actions) and for "
                                         "Batch DescribeJobs/TerminateJob: https://docs.aws.amazon.com/step-functions/"
                                         "latest/dg/cw-logs.html")
-        Tags.of(self.state_machine).add("stepstone:workflow", compiled.workflow.ref)
-        Tags.of(self.state_machine).add("stepstone:bucket", store.bucket.bucket_name)
+        Tags.of(self.state_machine).add(WORKFLOW_TAG, compiled.workflow.ref)
+        Tags.of(self.state_machine).add(BUCKET_TAG, store.bucket.bucket_name)
 
     def _grant_jobs(self, queue: str | None, definitions: Mapping[str, str]) -> None:
         if queue is None or not definitions:

@@ -1,4 +1,11 @@
-"""How the command line talks: errors with their source line, never a traceback."""
+"""How the command line talks: errors with their source line, never a traceback; and the
+exit codes every command chooses from (here only).
+
+0 ok; 1 the command's verdict is "no" (``validate`` found an invalid workflow, ``run`` ran
+and the run failed, nothing waits for an answer); 2 bad input (usage, a missing file, a
+workflow that does not compile, parameters that do not validate, a target that does not
+answer); 70 a bug in stepstone itself; 130 interrupted (Ctrl-C).
+"""
 
 from __future__ import annotations
 
@@ -11,14 +18,15 @@ from rich.markup import escape
 
 from compiler.dsl.errors import CompileError
 
-__all__ = ["EXIT_COMPILE", "EXIT_FAILED", "EXIT_INTERNAL", "EXIT_OK", "EXIT_USAGE", "err", "fail", "out",
-           "print_compile_error"]
+__all__ = ["EXIT_COMPILE", "EXIT_FAILED", "EXIT_INTERNAL", "EXIT_INTERRUPTED", "EXIT_OK", "EXIT_USAGE", "err",
+           "fail", "out", "print_compile_error"]
 
 EXIT_OK = 0
 EXIT_FAILED = 1  # the command ran and its verdict is "no" (invalid workflow, failed run)
 EXIT_USAGE = 2  # bad input: usage, missing file, a workflow that does not compile
 EXIT_COMPILE = 2
 EXIT_INTERNAL = 70  # a bug in stepstone itself (EX_SOFTWARE)
+EXIT_INTERRUPTED = 130  # Ctrl-C (128 + SIGINT, as shells report it)
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)

@@ -24,18 +24,15 @@ from compiler.graph.status import COLOURS, LEGEND, STATUS_CLASSES, status_classe
 from compiler.ir import Approve, Block, CallWorkflow, FanOut, If, StepCall, Try
 
 from . import __version__
+from .errors import MermaidMissingError
 from .graph_view import MARKS
-from .local.view import _duration, _size, kept
+from .view import duration_text, kept, size_text
 
 if TYPE_CHECKING:
-    from .local.records import RunRecord
+    from .records import RunRecord
 
-__all__ = ["MermaidMissing", "graph_page", "mermaid_script", "project_root"]
+__all__ = ["graph_page", "mermaid_script", "project_root"]
 
-
-
-class MermaidMissing(Exception):
-    """node_modules has no Mermaid: ``npm ci`` in the project root installs it."""
 
 
 def project_root() -> Path:
@@ -49,7 +46,7 @@ def mermaid_script(root: Path | None = None) -> tuple[str, str]:
     try:
         code = (folder / "dist" / "mermaid.min.js").read_text(encoding="utf-8")
     except OSError:
-        raise MermaidMissing(str(root or project_root())) from None
+        raise MermaidMissingError(str(root or project_root())) from None
     try:
         version = str(json.loads((folder / "package.json").read_text(encoding="utf-8")).get("version", "?"))
     except (OSError, ValueError):
@@ -165,12 +162,11 @@ def _header(graph: Graph, source: str | None, record: RunRecord | None) -> str:
 
 
 def _run_summary(record: RunRecord) -> str:
-    where = {"local": "local target", "localstack": "LocalStack"}.get(record.target, record.target)
-    head = [_chip(record.status), f"run <code>{escape(record.run_id)}</code>", escape(where)]
+    head = [_chip(record.status), f"run <code>{escape(record.run_id)}</code>", escape(record.where)]
     if record.started:
         head.append(f"started {escape(_when(record.started))}")
     if record.duration_ms is not None:
-        head.append(f"took {escape(_duration(record.duration_ms))}")
+        head.append(f"took {escape(duration_text(record.duration_ms))}")
     if record.resumed:
         head.append(f"resumed {record.resumed}×")
     counts = Counter(step.status for step in record.steps.values())
@@ -210,7 +206,7 @@ def _legend() -> str:
 def _steps_table(record: RunRecord) -> str:
     rows = []
     for step in record.steps.values():
-        where = kept(step, record.target)
+        where = kept(step, record)
         error = ""
         if step.error:
             cause = (step.cause or "")[:300]
@@ -220,8 +216,8 @@ def _steps_table(record: RunRecord) -> str:
             f'<td class="name"><code>{escape(step.key)}</code></td>'
             f"<td>{_chip(step.status)}</td>"
             f'<td class="num">{step.attempts or ""}</td>'
-            f'<td class="num">{escape(_duration(step.duration_ms))}</td>'
-            f'<td class="num">{escape(_size(step.output_bytes))}</td>'
+            f'<td class="num">{escape(duration_text(step.duration_ms))}</td>'
+            f'<td class="num">{escape(size_text(step.output_bytes))}</td>'
             f"<td>{escape(where)}</td>"
             f'<td class="error">{error}</td>'
             "</tr>")

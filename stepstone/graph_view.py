@@ -34,7 +34,7 @@ from compiler.graph.status import NOT_RUN, OK, Progress, progress, step_statuses
 from compiler.ir import Approve, Block, CallWorkflow, Copy, FanOut, If, Node, Raise, Return, StepCall, Try, Workflow
 
 if TYPE_CHECKING:
-    from .local.records import RunRecord
+    from .records import RunRecord
 
 __all__ = ["MARKS", "STYLES", "graph_tree", "record_statuses", "run_tree"]
 

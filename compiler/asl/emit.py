@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from ..deployment.names import COMMENT_PREFIX
 from ..ir import (
     Approve,
     BindingKind,
@@ -36,7 +37,7 @@ from ..ir import (
 )
 from ..limits import Size, SizeTracker
 from ..plan import Planner
-from ..protocol import MAP_PATH_KEY, RUN_KEY, VARS_KEY, envelope
+from ..protocol import MAP_PATH_KEY, RUN_KEY, VARS_KEY, envelope, item_path, results_prefix
 from ..seriesparallel import Leaf, Parallel, Series, SPNode
 from .states import (
     Catcher,
@@ -157,7 +158,7 @@ class Emitter:
         self.finish(scope, fragment)
         out: dict[str, Any] = {}
         # the prefix says whose state machine this is (stepstone's commands find theirs by it)
-        comment = f"stepstone workflow {self.wf.name}"
+        comment = f"{COMMENT_PREFIX}{self.wf.name}"
         if self.wf.doc.strip():
             comment += ": " + self.wf.doc.strip().splitlines()[0]
         out["Comment"] = comment
@@ -468,8 +469,9 @@ class Emitter:
         selector[VARS_KEY] = {**{f"{k}.$": self.paths.var_path(k) for k in outer},
                               f"{node.item}.$": "$$.Map.Item.Value"}
         name_slug = slug(node.name)
-        selector[f"{MAP_PATH_KEY}.$"] = (f"States.Format('{{}}/{name_slug}/{{}}', $.{MAP_PATH_KEY}, $$.Map.Item.Index)"
-                                         if scope.in_map else f"States.Format('{name_slug}/{{}}', $$.Map.Item.Index)")
+        item = item_path("{}" if scope.in_map else None, name_slug, "{}")
+        selector[f"{MAP_PATH_KEY}.$"] = (f"States.Format('{item}', $.{MAP_PATH_KEY}, $$.Map.Item.Index)"
+                                         if scope.in_map else f"States.Format('{item}', $$.Map.Item.Index)")
         if distributed:
             selector[RUN_KEY] = {"name.$": run_name, "id.$": run_id}
         elif self.paths.run_forwarded:
@@ -491,8 +493,7 @@ class Emitter:
                 }
             else:
                 state.items_path = self.paths.items_path(items)
-            prefix = f"runs/{self.wf.name}/{{}}/{name_slug}" if not scope.in_map else \
-                f"runs/{self.wf.name}/{{}}/{{}}/{name_slug}"
+            prefix = results_prefix(self.wf.name, "{}", name_slug, "{}" if scope.in_map else None)
             args = run_name + (f", $.{MAP_PATH_KEY}" if scope.in_map else "")
             state.result_writer = {
                 "Parameters": {"Bucket": "${ArtifactBucket}", "Prefix.$": f"States.Format('{prefix}', {args})"},

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..dsl.quotas import STATE_NAME_LIMIT
 from ..names import unique_name
 
 __all__ = [
@@ -40,8 +41,8 @@ class NameRegistry:
     def claim(self, name: str) -> None:
         if name in self.names:
             raise ValueError(f"duplicate state name {name!r}")
-        if not 1 <= len(name) <= 80:
-            raise ValueError(f"state name {name!r} must have 1 to 80 characters")
+        if not 1 <= len(name) <= STATE_NAME_LIMIT:
+            raise ValueError(f"state name {name!r} must have 1 to {STATE_NAME_LIMIT} characters")
         self.names.add(name)
 
     def fresh(self, base: str) -> str:
@@ -56,6 +57,13 @@ class Retrier:
     backoff: float | None = None
     max_delay: int | None = None
     jitter: bool = False
+
+    @classmethod
+    def from_asl(cls, retrier: Any) -> Retrier:
+        """A retrier as a definition holds it (Step Functions' defaults where it says nothing)."""
+        return cls(tuple(retrier.get("ErrorEquals") or ()), int(retrier.get("MaxAttempts", 3)),
+                   retrier.get("IntervalSeconds"), retrier.get("BackoffRate"), retrier.get("MaxDelaySeconds"),
+                   retrier.get("JitterStrategy") == "FULL")
 
     def render(self) -> JSON:
         out: dict[str, Any] = {"ErrorEquals": list(self.errors), "MaxAttempts": self.max_attempts}

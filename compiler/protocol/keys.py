@@ -24,8 +24,10 @@ __all__ = [
     "approval_key",
     "attempt_prefix",
     "cache_key",
+    "item_path",
     "output_key",
     "redrive_key",
+    "results_prefix",
     "run_prefix",
     "step_key",
     "step_prefix",
@@ -46,6 +48,11 @@ def step_key(state: str, map_path: str | None = None) -> str:
     return f"{map_path}/{state}" if map_path else state
 
 
+def item_path(map_path: str | None, fan_out: str, index: int | str) -> str:
+    """The ``map_path`` of one fan-out item: ``[<outer map_path>/]<fan-out>/<index>``."""
+    return f"{map_path}/{fan_out}/{index}" if map_path else f"{fan_out}/{index}"
+
+
 def run_prefix(workflow: str, run: str) -> str:
     """Where everything a run writes lives: ``runs/<workflow>/<run>/``."""
     return f"runs/{workflow}/{run}/"
@@ -64,6 +71,12 @@ def attempt_prefix(workflow: str, run: str, state: str, attempt: int, map_path: 
 def output_key(workflow: str, run: str, state: str, map_path: str | None = None) -> str:
     """The key of a step's final output: where a Batch step's output lands (and the next states look)."""
     return f"{step_prefix(workflow, run, state, map_path)}output.json"
+
+
+def results_prefix(workflow: str, run: str, fan_out: str, map_path: str | None = None) -> str:
+    """Where a distributed fan-out's result writer puts its results (``manifest.json`` below)."""
+    middle = f"{map_path}/" if map_path else ""
+    return f"{run_prefix(workflow, run)}{middle}{fan_out}"
 
 
 def approval_key(workflow: str, run: str, state: str) -> str:

@@ -1,9 +1,6 @@
 """The ``stepstone`` command line.
 
-Exit codes, for scripts: 0 ok; 1 the command's verdict is "no" (``validate`` found an
-invalid workflow, ``run`` ran and the run failed); 2 bad input (usage, a missing file, a
-workflow that does not compile, parameters that do not validate); 70 a bug in stepstone
-itself; 130 interrupted (Ctrl-C).
+Exit codes, for scripts: see ``stepstone/console.py``, the one place they are chosen from.
 """
 
 from __future__ import annotations
@@ -52,4 +49,4 @@ def main() -> None:
     """
 
 
-from . import build, cost, deploy, local, localstack, ops, runs  # noqa: E402,F401  (registers the commands)
+from . import build, cost, deploy, localstack, ops, run, runs  # noqa: E402,F401  (registers the commands)

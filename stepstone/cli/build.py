@@ -21,8 +21,7 @@ from ..console import EXIT_COMPILE, EXIT_FAILED, EXIT_OK, err, fail, out, print_
 from ..graph_view import record_statuses
 from . import main
 from .common import compile_or_exit, error_json, load_or_exit, one_workflow
-from .find import find_record
-from .remote import home_option, target_option
+from .targets import home_option, opened, target_errors, target_option
 
 if TYPE_CHECKING:
     pass
@@ -156,9 +155,7 @@ def graph(spec: str, fmt: str, output: Path | None, as_html: bool, run_id: str |
         fail("--html draws with Mermaid; leave out --format dot")
     if home and not run_id:  # --target may come from $STEPSTONE_TARGET: it only matters with --run
         fail("--home says where to find the run; give it with --run RUN_ID")
-    if home and target != "local":
-        fail("--home is for the local target; on LocalStack and AWS the run lives in Step Functions",
-             hint="leave it out, or use --target local")
+    where = opened(target, home, check=run_id is not None)
     if run_id and fmt != "mermaid":
         fail("--run colours the Mermaid picture; leave out --format dot")
     workflow = one_workflow(spec, load_or_exit(spec))
@@ -168,17 +165,21 @@ def graph(spec: str, fmt: str, output: Path | None, as_html: bool, run_id: str |
         print_compile_error(exc)
         sys.exit(EXIT_COMPILE)
     drawing = build_graph(ir)
-    record = find_record(run_id, target, home)[0] if run_id else None
+    record = None
+    if run_id:
+        with target_errors(where):
+            record = where.record(run_id)
     if record is not None and record.workflow != workflow.name:
         fail(f"run {record.run_id} is of workflow {record.workflow!r}, not {workflow.name!r}",
              hint=f"draw it with the file it ran from: stepstone graph {record.file} --run {record.run_id}"
              if record.file else f"draw it with the file that defines {record.workflow!r}")
     if as_html:
-        from ..graph_page import MermaidMissing, graph_page, project_root
+        from ..errors import MermaidMissingError
+        from ..graph_page import graph_page, project_root
 
         try:
             page = graph_page(drawing, record=record, source=spec)
-        except MermaidMissing:
+        except MermaidMissingError:
             fail(f"the HTML page needs Mermaid: run `npm ci` in {project_root()}")
         target_file = output or Path(f"{workflow.name}-{record.run_id}.html" if record else f"{workflow.name}.html")
         try:

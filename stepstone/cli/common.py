@@ -3,11 +3,7 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
-from pathlib import Path
 from typing import Any
-
-import click
 
 from compiler import CompileError, compile_workflow
 from compiler.dsl.workflows import WorkflowDef
@@ -16,7 +12,7 @@ from compiler.pipeline import CompiledWorkflow
 
 from ..console import EXIT_COMPILE, fail, print_compile_error
 
-__all__ = ["compile_or_exit", "error_json", "load_or_exit", "one_workflow", "param_options"]
+__all__ = ["compile_or_exit", "error_json", "load_or_exit", "one_workflow"]
 
 
 def load_or_exit(spec: str) -> list[WorkflowDef[..., Any]]:
@@ -54,13 +50,3 @@ def error_json(error: CompileError) -> dict[str, Any]:
         "line": location.line if location else None,
         "col": location.col if location else None,
     }
-
-
-def param_options(command: Callable[..., Any]) -> Callable[..., Any]:
-    """``--param NAME=VALUE`` (repeatable) and ``--input FILE``: a run's parameters."""
-    command = click.option("-i", "--input", "input_file",
-                           type=click.Path(exists=True, dir_okay=False, path_type=Path),
-                           help="A JSON file of parameters (--param values override it).")(command)
-    return click.option("-p", "--param", "pairs", multiple=True, metavar="NAME=VALUE",
-                        help="A workflow parameter (repeat for several); the value is JSON when it parses as "
-                             "JSON.")(command)

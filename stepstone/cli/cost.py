@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import re
 import sys
 import textwrap
@@ -20,8 +19,8 @@ from compiler.cost import Assumptions, CostError, Estimate, Range, StepCost, com
 from ..console import EXIT_COMPILE, fail, out, print_compile_error
 from . import main
 from .common import compile_or_exit, load_or_exit, one_workflow
+from .targets import home_option, target_errors
 
-DEFAULT_HOME = ".stepstone"
 WIDTH = 80
 _UNITS = {"": 1.0, "s": 1.0, "sec": 1.0, "m": 60.0, "min": 60.0, "h": 3600.0}
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|sec|m|min|h|)\s*$")
@@ -61,17 +60,16 @@ def _items(values: tuple[str, ...]) -> tuple[int | None, dict[str, int]]:
 
 def _recorded(run_id: str, home: str | None, workflow: str) -> tuple[dict[str, dict[str, float]], str]:
     """Seconds an attempt of each state took in a recorded run (and in the runs it started)."""
-    from lambdas.store import LocalStore
+    from ..local import list_runs
+    from ..targets.local import LocalTarget
 
-    from ..local import find_run, list_runs
-
-    store = LocalStore(home or os.environ.get("STEPSTONE_HOME", DEFAULT_HOME))
-    record = find_run(store, run_id)
-    if record is None:
-        fail(f"no run {run_id!r} in {store.root}", hint="list runs with `stepstone runs`; pick one of this workflow")
+    local = LocalTarget(home)
+    with target_errors(local):
+        record = local.record(run_id)
     if record.workflow != workflow:
         fail(f"run {record.run_id} is of workflow {record.workflow}, not {workflow}",
              hint=f"list its runs with `stepstone runs --workflow {workflow}`")
+    store = local.store
     recorded: dict[str, dict[str, float]] = {}
     records = [record, *(r for r in list_runs(store) if r.parent == record.run_id)]
     for each in records:
@@ -212,7 +210,7 @@ def print_estimate(result: Estimate) -> None:
               help="Runs a month started by triggers (S3 uploads, other workflows) or by hand, added to the "
                    "schedule's.")
 @click.option("--from-run", "run_id", metavar="RUN_ID", help="Take step durations from a recorded local run.")
-@click.option("--home", metavar="DIR", help=f"Where runs are kept (default: $STEPSTONE_HOME or {DEFAULT_HOME}).")
+@home_option
 @click.option("--json", "as_json", is_flag=True, help="Print the estimate as JSON.")
 def cost(spec: str, durations: tuple[str, ...], items: tuple[str, ...], runs_per_month: float | None,
          run_id: str | None, home: str | None, as_json: bool) -> None:

@@ -1,5 +1,5 @@
-"""LocalStack from the command line: ``stepstone localstack up|down|status|logs``, runs with
-``--target localstack`` (the run, runs and show commands call in here), and ``approve``."""
+"""LocalStack from the command line: ``stepstone localstack up|down|status|upload|logs``.
+(Runs there are every run command's, with ``--target localstack``.)"""
 
 from __future__ import annotations
 
@@ -7,22 +7,16 @@ import json
 import sys
 import time
 from pathlib import Path
-from typing import Any
 
 import click
 from rich.markup import escape
 
-from ..console import EXIT_FAILED, EXIT_OK, err, fail, out
-from ..local import new_run_id
-from ..local.view import _duration
+from ..console import EXIT_FAILED, EXIT_OK, fail, out
+from ..view import duration_text
 from . import main
-from .remote import UP_HINT, progress, remote, remote_errors
+from .targets import opened, progress, target_errors
 
-EXIT_INTERRUPTED = 130
-
-
-def _target() -> Any:
-    return remote("localstack")
+UP_HINT = "start it with `stepstone localstack up`"
 
 
 # --- stepstone localstack ... ------------------------------------------------------------
@@ -109,7 +103,7 @@ def status(as_json: bool) -> None:
     elif not now.running:
         out.print(f"LocalStack is not running on {now.endpoint}; {UP_HINT}")
     else:
-        since = f", up {_duration((time.time() - now.started) * 1000)}" if now.started else ""
+        since = f", up {duration_text((time.time() - now.started) * 1000)}" if now.started else ""
         memory = f", {now.rss_mb:.0f} MB" if now.rss_mb else ""
         owner = f"pid {now.pid}" if now.ours else "not started by stepstone"
         out.print(f"[green]LocalStack {escape(now.version or '')} is running[/green] on {now.endpoint} "
@@ -135,12 +129,14 @@ def upload(file: Path, destination: str) -> None:
       stepstone runs --target localstack
     """
     from ..localstack.deploy import Deployer
+    from ..targets.stepfunctions import StepFunctionsTarget
 
     bucket, _, key = destination.removeprefix("s3://").partition("/")
     if not destination.startswith("s3://") or not bucket or not key or key.endswith("/"):
         fail(f"{destination!r} is not s3://BUCKET/KEY", hint="write the whole key: s3://raw-data/sales/day.csv")
-    target = _target()
-    with remote_errors():
+    target = opened("localstack")
+    assert isinstance(target, StepFunctionsTarget)
+    with target_errors(target):
         Deployer(target.aws).bucket(bucket)
         target.aws.s3.put_object(Bucket=bucket, Key=key, Body=file.read_bytes())
     out.print(f"uploaded {escape(str(file))} to s3://{escape(bucket)}/{escape(key)} "
@@ -154,35 +150,3 @@ def logs(lines: int) -> None:
     from ..localstack import LocalStack
 
     out.print(LocalStack().log_tail(lines), markup=False)
-
-
-# --- stepstone run FILE --target localstack ------------------------------------------------
-
-
-def run_on_localstack(spec: str, definition: Any, params: dict[str, Any], approval: bool | None,
-                      as_json: bool, *, faults: str | None = None) -> None:
-    """``stepstone run FILE --target localstack``: deploy, start, follow, summarize."""
-    from ..localstack.deploy import Deployer, DeployError
-    from .find import manual
-    from .follow import follow_remote
-
-    target = _target()
-    try:
-        with remote_errors(), progress("deploying to LocalStack") as step:
-            deployed = Deployer(target.aws, progress=step, faults=faults).deploy(definition)
-    except DeployError as exc:
-        fail(str(exc))
-    changed = [*(c for child in deployed.children for c in child.changed), *deployed.changed]
-    report = err if as_json else out
-    report.print(f"[dim]deployed {escape(deployed.workflow)} to LocalStack in {deployed.seconds:.1f} s"
-                 f" ({len(changed)} change{'s' if len(changed) != 1 else ''})[/dim]")
-    for name in deployed.batch_as_lambda:
-        report.print(f"[dim]{escape(name)} runs on AWS Batch; LocalStack has no Batch, so here it runs as a "
-                     "Lambda function[/dim]")
-    run_id = new_run_id()
-    with remote_errors():
-        arn = target.start(deployed.state_machine, run_id, params, manual())
-        bucket = target.bucket(deployed.state_machine)
-    report.print(f"running [bold]{escape(deployed.workflow)}[/bold] as run [bold]{run_id}[/bold] "
-                 f"[dim](LocalStack, artifacts in s3://{bucket}/runs/{escape(deployed.workflow)}/{run_id}/)[/dim]")
-    follow_remote(target, arn, approval=approval, as_json=as_json)

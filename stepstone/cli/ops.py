@@ -11,15 +11,13 @@ from pathlib import Path
 import click
 from rich.markup import escape
 
-from compiler.protocol import machine_of, redrive_run_id, run_id_of
-
 from ..console import EXIT_FAILED, err, fail, out
-from ..local import new_run_id
 from . import main
-from .common import compile_or_exit, param_options
-from .find import find_workflow, local_record, manual, params_or_exit, remote_arn
-from .follow import follow_local, follow_remote, start_local, started
-from .remote import home_option, remote, remote_errors, store, target_option, writable_store
+from .common import compile_or_exit
+from .find import find_workflow, manual
+from .follow import follow, started
+from .params import param_options, params_or_exit
+from .targets import home_option, opened, target_errors, target_option
 
 __all__ = ["approve", "redrive", "reject", "trigger"]
 
@@ -52,34 +50,17 @@ def trigger(workflow: str, pairs: tuple[str, ...], input_file: Path | None, wait
       stepstone trigger etl_s3 -p key=sales/2024-06-02.csv --wait
       stepstone trigger ml_training --target aws        (prints the console link)
     """
+    where = opened(target, home)
     spec, definition = find_workflow(workflow)
-    if target == "local":
-        compile_or_exit(definition)  # the run would fail to start in its own process, unseen
+    compile_or_exit(definition)  # on the local target the run would fail to start in its own process, unseen
     params = params_or_exit(definition, pairs, input_file)
-    run_id = new_run_id()
-    if target == "local":
-        writable_store(home)
-        log = start_local(spec, definition.name, run_id, home, params=params, trigger=manual())
-        if not wait:
-            started(run_id, definition.name, "local", None, as_json, f"console: {log}")
-            return
-        started(run_id, definition.name, "local", None, False, "", console=err if as_json else out)
-        follow_local(home, definition.name, run_id, approval=approval, as_json=as_json)
-    sfn = remote(target)
-    from ..localstack.target import NoSuchRun
-
-    with remote_errors(sfn.label):
-        try:
-            machine = sfn.state_machine(definition.name)
-        except NoSuchRun:
-            how = "`stepstone run FILE --target localstack`" if target == "localstack" else "`stepstone deploy`"
-            fail(f"{definition.name} is not deployed on {sfn.label}", hint=f"deploy it first: {how}")
-        arn = sfn.start(machine, run_id, params, manual())
+    with target_errors(where):
+        begun = where.trigger(spec, definition, params, manual())
     if not wait:
-        started(run_id, definition.name, target, sfn.console_url(arn), as_json, "")
+        started(begun, where, as_json)
         return
-    started(run_id, definition.name, target, sfn.console_url(arn), False, "", console=err if as_json else out)
-    follow_remote(sfn, arn, approval=approval, as_json=as_json)
+    started(begun, where, False, console=err if as_json else out)
+    follow(where, begun.run, approval=approval, as_json=as_json)
 
 
 # --- stepstone redrive ----------------------------------------------------------------------
@@ -105,38 +86,17 @@ def redrive(run_id: str, wait: bool, approval: bool | None, as_json: bool, home:
       stepstone redrive 20261122-171512-3f9a --wait
       stepstone redrive 20261122-171512-3f9a --target localstack
     """
-    if target == "local":
-        record = local_record(home, run_id)
-        if record.status in ("succeeded", "running"):
-            fail(f"run {record.run_id} {'succeeded' if record.status == 'succeeded' else 'is running'}; only a "
-                 "failed or interrupted run can be redriven", code=EXIT_FAILED)
-        if record.parent:
-            fail(f"run {record.run_id} is a nested run of {record.parent}; redrive that one")
-        spec = f"{record.file}:{record.workflow}" if record.file else find_workflow(record.workflow)[0]
-        log = start_local(spec, record.workflow, record.run_id, home, params=None, trigger={}, resume=True)
-        if not wait:
-            started(record.run_id, record.workflow, "local", None, as_json, f"console: {log}")
-            return
-        follow_local(home, record.workflow, record.run_id, approval=approval, as_json=as_json,
-                     resumed=record.resumed + 1)
-    sfn = remote(target)
-    arn = remote_arn(sfn, run_id)
-    old = run_id_of(arn)
-    new_id = redrive_run_id(old)
-    with remote_errors(sfn.label):
-        while sfn.exists(new_id):
-            new_id = redrive_run_id(new_id)
-        went_on = sfn.redrive(arn, new_id)
-    same = went_on == arn
-    shown = old if same else new_id
+    where = opened(target, home)
+    with target_errors(where):
+        begun = where.redrive(run_id)
     if not as_json or wait:
         (err if as_json else out).print(
-            f"redriven run [bold]{old}[/bold]" + ("" if same else f" as run [bold]{new_id}[/bold] (finished steps "
-                                                                  "reuse their outputs)"))
+            f"redriven run [bold]{begun.continues}[/bold]" + ("" if begun.same else
+                                                               f" as run [bold]{begun.run}[/bold] ({begun.note})"))
     if not wait:
-        started(shown, machine_of(arn).rsplit(":", 1)[-1], target, sfn.console_url(went_on), as_json, "")
+        started(begun, where, as_json)
         return
-    follow_remote(sfn, went_on, approval=approval, as_json=as_json)
+    follow(where, begun.run, approval=approval, as_json=as_json)
 
 
 # --- stepstone approve / reject ----------------------------------------------------------------
@@ -145,40 +105,21 @@ def redrive(run_id: str, wait: bool, approval: bool | None, as_json: bool, home:
 def _answer(run_id: str, step: str | None, approved: bool, comment: str, home: str | None, target: str,
             as_json: bool) -> None:
     user = os.environ.get("USER") or "stepstone"
-    if target == "local":
-        from ..local.approvals import answer, pending
-
-        record = local_record(home, run_id)
-        waiting = pending(store(home), record)
-        full_id = record.run_id
-        flag = ""
-    else:
-        sfn = remote(target)
-        arn = remote_arn(sfn, run_id)
-        with remote_errors(sfn.label):
-            waiting = dict(sfn.pending_approvals(arn))
-        full_id = run_id_of(arn)
-        flag = f" --target {target}"
+    where = opened(target, home)
+    with target_errors(where):
+        full_id, waiting = where.pending_approvals(run_id)
     if not waiting:
         fail(f"run {full_id} has no approval waiting for an answer",
-             hint=f"see the run: stepstone show {full_id}{flag}", code=EXIT_FAILED)
+             hint=f"see the run: stepstone show {full_id}{where.flag}", code=EXIT_FAILED)
     if step is None:
         if len(waiting) > 1:
             fail(f"run {full_id} waits at {len(waiting)} gates: {', '.join(sorted(waiting))}",
-                 hint=f"name one: stepstone approve {full_id} {sorted(waiting)[0]}{flag}")
+                 hint=f"name one: stepstone approve {full_id} {sorted(waiting)[0]}{where.flag}")
         step = next(iter(waiting))
     if step not in waiting:
         fail(f"{step!r} is not waiting for an answer in run {full_id}; waiting: {', '.join(sorted(waiting))}")
-    if target == "local":
-        answer(store(home), record, step, approved, approver=user, comment=comment)
-    else:
-        from ..localstack.target import NoSuchRun
-
-        with remote_errors(sfn.label):
-            try:
-                sfn.approve(arn, step, approved, approver=user, comment=comment)
-            except NoSuchRun:
-                fail(f"the approval request of {step} is not in the artifact bucket yet", hint="try again in a moment")
+    with target_errors(where):
+        where.answer(full_id, step, approved, approver=user, comment=comment)
     if as_json:
         sys.stdout.write(json.dumps({"run": full_id, "step": step, "approved": approved, "question": waiting[step],
                                      "approver": user, "comment": comment}) + "\n")

@@ -14,17 +14,16 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from compiler.protocol import run_prefix, trigger_text
+from compiler.protocol import run_prefix
 
 from ..console import fail, out
-from ..local import list_runs
-from ..local.records import RunRecord
-from ..local.view import STYLES, _duration
+from ..project import lookup_workflow, workflow_files
+from ..records import RunRecord
+from ..view import STYLES, duration_text
 from . import main
-from .find import find_record, local_record, lookup_workflow, remote_arn, workflow_files
-from .remote import home_option, remote, remote_errors, store, target_option
+from .targets import home_option, opened, target_errors, target_option
 
-__all__ = ["logs", "print_run", "runs", "show", "step_logs"]
+__all__ = ["logs", "print_run", "runs", "show"]
 
 STATUSES = ("running", "succeeded", "failed", "interrupted")
 
@@ -72,24 +71,14 @@ def runs(workflow: str | None, status: str | None, since: str | None, limit: int
       stepstone runs --target localstack --json
     """
     after = _since(since)
-    rows: list[dict[str, Any]] = []
-    if target == "local":
-        for record in list_runs(store(home), workflow):
-            started = datetime.fromisoformat(record.started)
-            if (status and record.status != status) or (after and started < after) or record.parent:
-                continue
-            rows.append(_row(record.run_id, record.workflow, record.status, started, record.duration_ms,
-                             record.trigger))
-            if len(rows) >= limit:
-                break
-    else:
-        rows = _remote_runs(remote(target), workflow, status, after, limit)
+    where = opened(target, home)
+    with target_errors(where):
+        rows = [row.to_json() for row in where.runs(workflow, status, after, limit)]  # type: ignore[arg-type]
     if as_json:
         sys.stdout.write(json.dumps(rows, indent=2) + "\n")
         return
     if not rows:
-        where = f" in {store(home).root}" if target == "local" else f" on {target}"
-        out.print(f"no runs{' of ' + escape(workflow) if workflow else ''}{where}")
+        out.print(f"no runs{' of ' + escape(workflow) if workflow else ''} {where.runs_place}")
         return
     print_runs(rows)
 
@@ -113,35 +102,8 @@ def print_runs(rows: list[dict[str, Any]]) -> None:
     for row, when in zip(rows, starts, strict=True):
         trigger = row["trigger"] if len(row["trigger"]) <= room else "…" + row["trigger"][-(room - 1):]
         table.add_row(row["run"], row["workflow"], Text(row["status"], style=STYLES.get(row["status"], "")),
-                      when, _duration(row["duration_ms"]), trigger)
+                      when, duration_text(row["duration_ms"]), trigger)
     out.print(table)
-
-
-def _remote_runs(sfn: Any, workflow: str | None, status: str | None, after: datetime | None,
-                 limit: int) -> list[dict[str, Any]]:
-    from compiler.protocol import split_input
-
-    from ..localstack.history import STATUS
-
-    rows: list[dict[str, Any]] = []
-    with remote_errors(sfn.label):
-        machines = sfn.state_machines()
-        names = {str(m["stateMachineArn"]): str(m["workflow"]) for m in machines}
-        for execution in sfn.executions(workflow, machines):
-            name = names.get(str(execution["stateMachineArn"]), "")
-            state = STATUS.get(execution["status"], "running")
-            if (workflow and name != workflow) or (status and state != status) or (
-                    after and execution["startDate"] < after):
-                continue
-            described = execution if "input" in execution else sfn.source(execution["executionArn"]).describe()
-            _, started_by = split_input(json.loads(described.get("input") or "null"))
-            stop = execution.get("stopDate")
-            rows.append(_row(execution["name"], name, state, execution["startDate"],
-                             (stop - execution["startDate"]).total_seconds() * 1000 if stop else None,
-                             trigger_text(started_by)))
-            if len(rows) >= limit:
-                break
-    return rows
 
 
 # --- stepstone show -------------------------------------------------------------------------
@@ -165,7 +127,10 @@ def show(run_id: str, mermaid_file: Path | None, as_json: bool, home: str | None
       stepstone show 20261122-171512-3f9a
       stepstone show 20261122-171512-3f9a --target localstack --mermaid run.mmd
     """
-    record, location = find_record(run_id, target, home)
+    where = opened(target, home)
+    with target_errors(where):
+        record = where.record(run_id)
+        location = where.artifacts(record)
     if as_json:
         sys.stdout.write(record.model_dump_json(indent=2) + "\n")
         return
@@ -185,8 +150,10 @@ def show(run_id: str, mermaid_file: Path | None, as_json: bool, home: str | None
                                 encoding="utf-8")
     failed_logs: dict[str, tuple[str, ...]] = {}
     if record.status == "failed":
-        failed_logs = {k: lines for k, _, lines in step_logs(record.run_id, None, home, target)
-                       if record.steps.get(k) is not None and record.steps[k].status == "failed"}
+        with target_errors(where):
+            found = where.logs(record.run_id)
+        failed_logs = {log.key: log.lines for log in found
+                       if record.steps.get(log.key) is not None and record.steps[log.key].status == "failed"}
     print_run(record, location, graph, failed_logs)
     if mermaid_file is not None:
         out.print(f"[dim]graph (Mermaid): {escape(str(mermaid_file))}[/dim]")
@@ -255,13 +222,12 @@ def print_run(record: RunRecord, location: str, graph: Any = None,
               failed_logs: dict[str, tuple[str, ...]] | None = None) -> None:
     """The run's head line, trigger and parameters, graph, steps table, errors with
     tracebacks and log lines, and output."""
-    from ..local.view import steps_table
+    from ..view import steps_table
 
-    where = {"local": "local", "localstack": "LocalStack", "aws": "AWS"}.get(record.target, record.target)
     out.print(Text.assemble(("run ", "bold"), (record.run_id, "bold"), f"  {record.workflow}  ",
-                            (record.status, STYLES.get(record.status, "")), f"  {where}",
+                            (record.status, STYLES.get(record.status, "")), f"  {record.where}",
                             f"  started {record.started[:19].replace('T', ' ')}",
-                            f"  {_duration(record.duration_ms)}"))
+                            f"  {duration_text(record.duration_ms)}"))
     details = [f"started by: {record.trigger}"]
     if record.resumed:
         details.append(f"resumed {record.resumed} time(s)")
@@ -321,40 +287,18 @@ def logs(run_id: str, step: str | None, as_json: bool, home: str | None, target:
       stepstone logs 20261122-171512-3f9a
       stepstone logs 20261122-171512-3f9a clean_rows --target localstack
     """
-    found = step_logs(run_id, step, home, target)
+    where = opened(target, home)
+    with target_errors(where):
+        found = where.logs(run_id, step)
     if as_json:
-        sys.stdout.write(json.dumps([{"step": k, "attempt": a, "lines": list(lines)} for k, a, lines in found],
-                                    indent=2) + "\n")
+        sys.stdout.write(json.dumps([{"step": log.key, "attempt": log.attempt, "lines": list(log.lines)}
+                                     for log in found], indent=2) + "\n")
         return
     if not found:
         out.print(f"no log lines{' of ' + escape(step) if step else ''} in run {escape(run_id)}"
-                  + ("" if target == "local" else " (CloudWatch Logs may take a few seconds)"))
+                  + where.logs_note)
         return
-    for key, attempt, lines in found:
-        out.print(Text.assemble(("── ", "dim"), (key, "bold"), (f"  attempt {attempt + 1}", "dim")))
-        for line in lines:
+    for log in found:
+        out.print(Text.assemble(("── ", "dim"), (log.key, "bold"), (f"  attempt {log.attempt + 1}", "dim")))
+        for line in log.lines:
             out.print(line, markup=False, highlight=False)
-
-
-def step_logs(run_id: str, step: str | None, home: str | None,
-              target: str) -> list[tuple[str, int, tuple[str, ...]]]:
-    if target != "local":
-        sfn = remote(target)
-        arn = remote_arn(sfn, run_id)
-        with remote_errors(sfn.label):
-            return [(s.key, s.attempt, s.lines) for s in sfn.logs(arn, step)]
-    from ..local.logs import LOG_NAME
-
-    record = local_record(home, run_id)
-    artifacts = store(home)
-    prefix = run_prefix(record.workflow, record.run_id)
-    found: list[tuple[str, int, tuple[str, ...]]] = []
-    for key in artifacts.keys(prefix):
-        if not key.endswith("/" + LOG_NAME):
-            continue
-        step_key, _, attempt = key[len(prefix):-len(LOG_NAME) - 1].rpartition("/")
-        if step and not (step in (step_key, step_key.rsplit("/", 1)[-1]) or step_key.startswith(step + "/")):
-            continue
-        number = int(attempt.removeprefix("attempt-")) if attempt.startswith("attempt-") else 0
-        found.append((step_key, number, tuple(artifacts.read(key).decode("utf-8", "replace").splitlines())))
-    return sorted(found, key=lambda item: (item[0], item[1]))

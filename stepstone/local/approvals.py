@@ -16,7 +16,7 @@ from compiler.protocol import approval_key
 from lambdas.errors import NotFoundError
 from lambdas.store import ArtifactStore
 
-from .records import RunRecord, now
+from ..records import RunRecord, now
 
 __all__ = ["answer", "pending", "waiting_approver"]
 

@@ -1,31 +1,31 @@
 """The local target: runs a workflow's IR in this process, with the compiled ASL's semantics.
 
 Steps run through the same step runner as in Lambda (``lambdas.runner``), against a local
-artifact store laid out like the S3 bucket. Independent units run side by side on threads
-(at most ``workers`` steps at once); conditions read the same fields; a fan-out runs its
-items with at most ``max_concurrency`` at once; retries follow the compiled Retry list
-(the same ``retriers()`` the emitter uses), with backoff and full jitter; a step's timeout
-fails it with ``States.Timeout``; ``except`` catches by the names Step Functions reports
-(a Batch job's failure is ``States.TaskFailed`` here too). Every step's progress goes to
-the run record and to an event sink (the live view).
+artifact store laid out like the S3 bucket. Each block runs in the layout the emitter
+compiles it to (``compiler.plan``: the same series-parallel tree, so what runs side by side
+here runs side by side in Step Functions), on threads, at most ``workers`` steps at once; a
+failed branch stops its siblings, as a Parallel state does. Conditions read the same
+fields; a fan-out runs its items with at most ``max_concurrency`` at once; retries follow
+the compiled Retry list (the same ``retriers()`` the emitter uses, matched and timed by
+``compiler.asl.matching``); a step's timeout fails it with ``States.Timeout``; ``except``
+catches by the names Step Functions reports (a Batch job's failure is ``States.TaskFailed``
+here too). Every step's progress goes to the run record and to an event sink (the live view).
 """
 
 from __future__ import annotations
 
-import contextvars
 import json
-import random
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
+from compiler.asl.matching import RetryBook, error_matches
 from compiler.asl.tasks import retriers
 from compiler.asl.values import slug
 from compiler.dsl.decorated import import_ref
-from compiler.dsl.errors import StepTimeoutError
 from compiler.ir import (
     Approve,
     BindingKind,
@@ -43,6 +43,7 @@ from compiler.ir import (
     Workflow,
 )
 from compiler.parse import parse_workflow
+from compiler.plan import Planner
 from compiler.protocol import (
     DEFAULT_INLINE_LIMIT,
     Lineage,
@@ -50,45 +51,33 @@ from compiler.protocol import (
     attempt_prefix,
     canonical,
     envelope,
-    run_prefix,
+    item_path,
+    results_prefix,
+    step_key,
 )
+from compiler.seriesparallel import Leaf, Series, SPNode
 from lambdas.errors import StepFailedError
 from lambdas.runner import run_step
 from lambdas.store import ArtifactStore
 
+from ..errors import RunFailedError
+from ..records import Event, RunRecord, StepRecord, now
+from .attempts import timeout_invoker
 from .logs import capture_output, step_log
-from .records import RunRecord, StepRecord, find_run, now, save_run
+from .options import ExecutorOptions
+from .records import find_run, save_run
 from .values import Frame, RunDataError
 
-__all__ = ["Approver", "Event", "LocalRun", "RunFailure", "RunResult"]
+__all__ = ["Approver", "LocalRun", "RunResult"]
 
 JSON = Any
 SAVE_INTERVAL = 0.2  # seconds: how stale the run record on disk may be while steps change
-
-
-class RunFailure(Exception):
-    """The run (or the branch it happened in) failed: what Step Functions would record."""
-
-    def __init__(self, error: str, cause: str, state: str | None = None, trace: str = "") -> None:
-        super().__init__(f"{error}: {cause}")
-        self.error = error
-        self.cause = cause
-        self.state = state
-        self.trace = trace
 
 
 class _Returned(Exception):
     def __init__(self, output: JSON) -> None:
         super().__init__("return")
         self.output = output
-
-
-@dataclass(frozen=True)
-class Event:
-    kind: Literal["run", "step", "approval"]
-    record: RunRecord
-    step: StepRecord | None = None
-    note: str = ""
 
 
 Approver = Callable[[str, str], bool]  # (question, state) -> approved?
@@ -100,49 +89,23 @@ class RunResult:
     output: JSON
 
 
-def _timeout_invoker(seconds: int | None) -> Callable[[Callable[..., Any], dict[str, Any]], Any] | None:
-    if seconds is None:
-        return None
-
-    def invoke(fn: Callable[..., Any], kwargs: dict[str, Any]) -> Any:
-        box: dict[str, Any] = {}
-        context = contextvars.copy_context()  # the step's context (where save_artifact writes) goes along
-
-        def target() -> None:
-            try:
-                box["value"] = context.run(fn, **kwargs)
-            except BaseException as exc:  # handed to the caller's thread
-                box["error"] = exc
-
-        thread = threading.Thread(target=target, daemon=True, name="stepstone-step")
-        thread.start()
-        thread.join(seconds)
-        if thread.is_alive():
-            raise StepTimeoutError(f"the step ran longer than its timeout of {seconds} seconds")
-        if "error" in box:
-            raise box["error"]
-        return box.get("value")
-
-    return invoke
-
-
 class LocalRun:
     """One run of a workflow (``definition``: the ``@workflow`` object) in this process."""
 
     def __init__(self, definition: Any, store: ArtifactStore, *, run_id: str, file: str = "",
-                 workers: int = 8, sequential: bool = False, approver: Approver | None = None,
+                 options: ExecutorOptions | None = None, approver: Approver | None = None,
                  on_event: Callable[[Event], None] | None = None, resume: RunRecord | None = None,
-                 retry_delay_scale: float = 1.0, enforce_timeouts: bool = True, parent: str | None = None,
-                 trigger: str = "manual", echo_output: bool = True) -> None:
+                 parent: str | None = None, trigger: str = "manual") -> None:
         self.definition = definition
         self.workflow: Workflow = parse_workflow(definition)
+        self.planner = Planner(param_names=self.workflow.params.names)  # the emitter's layouts
         self.store = store
-        self.sequential = sequential or workers <= 1
-        self.slots = threading.Semaphore(max(workers, 1))
+        self.options = options = options or ExecutorOptions()
+        self.sequential = options.one_at_a_time
+        self.slots = threading.Semaphore(max(options.workers, 1))
         self.approver = approver
         self.on_event = on_event or (lambda event: None)
-        self.retry_delay_scale = retry_delay_scale
-        self.enforce_timeouts = enforce_timeouts and not self.sequential
+        self.enforce_timeouts = options.enforce_timeouts and not self.sequential
         self.lock = threading.RLock()
         self.previous = {key: step for key, step in (resume.steps.items() if resume else ())
                          if step.status in ("succeeded", "cached", "reused")}
@@ -157,8 +120,6 @@ class LocalRun:
         self.record.trigger = self.record.trigger if resume is not None else trigger
         self.run_id = self.record.run_id
         self._saved_at, self._dirty = 0.0, False
-        self.workers = workers
-        self.echo_output = echo_output
 
     # --- the run ----------------------------------------------------------------------------
 
@@ -172,14 +133,14 @@ class LocalRun:
         clock = time.perf_counter()
         output: JSON = None
         try:
-            with capture_output(echo=self.echo_output):
+            with capture_output(echo=self.options.echo_output):
                 self.block(self.workflow.body, frame)
             output = envelope(None)
             record.status = "succeeded"
         except _Returned as returned:
             output = returned.output
             record.status = "succeeded"
-        except RunFailure as failure:
+        except RunFailedError as failure:
             record.status = "failed"
             record.error, record.cause, record.failed_state = failure.error, failure.cause, failure.state
         except KeyboardInterrupt:
@@ -227,60 +188,62 @@ class LocalRun:
 
     # --- blocks -------------------------------------------------------------------------------
 
-    def block(self, block: Block, frame: Frame) -> None:
-        """Run a block's units as their dependencies allow; raises _Returned or RunFailure."""
+    def block(self, block: Block, frame: Frame, outer: _Stop | None = None) -> None:
+        """Run a block's units in the emitter's layout; raises _Returned or RunFailedError."""
         if not block.units:
             return
         if self.sequential:
             for unit in block.units:  # indices are in program order, a topological order
                 self.unit(unit.node, frame)
             return
-        done: set[int] = set()
-        pending = set(range(len(block.units)))
-        running: dict[Future[None], int] = {}
-        stop: BaseException | None = None
-        with ThreadPoolExecutor(max_workers=min(32, len(block.units)), thread_name_prefix="stepstone") as pool:
-            while pending or running:
-                if stop is None:
-                    for index in sorted(pending):
-                        if block.deps[index] <= done:
-                            pending.discard(index)
-                            running[pool.submit(self.unit, block.units[index].node, frame)] = index
-                if not running:
-                    break
-                finished, _ = wait(list(running), return_when=FIRST_COMPLETED)
-                for future in finished:
-                    index = running.pop(future)
-                    error = future.exception()
-                    if error is None:
-                        done.add(index)
-                    elif stop is None or (isinstance(error, RunFailure) and isinstance(stop, _Returned)):
-                        stop = error
-                if stop is not None:
-                    pending.clear()  # a failed branch stops the rest, as a Parallel state does
-        if stop is not None:
-            raise stop
+        self._layout(block, self.planner.layout(block).tree, frame, _Stop(outer))
 
-    def unit(self, node: Node, frame: Frame) -> None:
+    def _layout(self, block: Block, tree: SPNode, frame: Frame, stop: _Stop) -> None:
+        """A Leaf runs its unit, a Series its parts in order, a Parallel its parts side by side
+        (a Parallel state): the first failure stops what has not started yet, in every branch."""
+        if isinstance(tree, Leaf):
+            if not stop.stopped:
+                self.unit(block.units[tree.index].node, frame, stop)
+            return
+        if isinstance(tree, Series):
+            for part in tree.parts:
+                if stop.stopped:
+                    return
+                self._layout(block, part, frame, stop)
+            return
+        branches = _Stop(stop)
+
+        def branch(part: SPNode) -> None:
+            try:
+                self._layout(block, part, frame, branches)
+            except BaseException as exc:
+                branches.record(exc)
+
+        with ThreadPoolExecutor(max_workers=min(32, len(tree.parts)), thread_name_prefix="stepstone") as pool:
+            list(pool.map(branch, tree.parts))
+        if branches.error is not None:
+            raise branches.error
+
+    def unit(self, node: Node, frame: Frame, stop: _Stop | None = None) -> None:
         try:
-            self._unit(node, frame)
+            self._unit(node, frame, stop)
         except RunDataError as bad:  # what Step Functions reports as States.Runtime
-            raise RunFailure("States.Runtime", str(bad), node.name) from None
+            raise RunFailedError("States.Runtime", str(bad), node.name) from None
 
-    def _unit(self, node: Node, frame: Frame) -> None:
+    def _unit(self, node: Node, frame: Frame, stop: _Stop | None) -> None:
         if isinstance(node, StepCall):
             self.step(node, frame)
         elif isinstance(node, If):
             for branch in node.branches:
                 if frame.holds(branch.condition):
-                    self.block(branch.body, frame)
+                    self.block(branch.body, frame, stop)
                     return
             if node.orelse is not None:
-                self.block(node.orelse, frame)
+                self.block(node.orelse, frame, stop)
         elif isinstance(node, FanOut):
             self.fan_out(node, frame)
         elif isinstance(node, Try):
-            self.try_(node, frame)
+            self.try_(node, frame, stop)
         elif isinstance(node, Copy):
             frame.values[node.binding] = self._copied(node, frame)
         elif isinstance(node, Return):
@@ -288,8 +251,8 @@ class LocalRun:
         elif isinstance(node, Raise):
             if node.rethrow is not None:
                 caught = frame.get(node.rethrow)
-                raise RunFailure(caught["Error"], caught.get("Cause", ""), node.name)
-            raise RunFailure(node.error, node.cause, node.name)
+                raise RunFailedError(caught["Error"], caught.get("Cause", ""), node.name)
+            raise RunFailedError(node.error, node.cause, node.name)
         elif isinstance(node, CallWorkflow):
             self.nested(node, frame)
         else:
@@ -311,7 +274,7 @@ class LocalRun:
     # --- steps ----------------------------------------------------------------------------------
 
     def _step_record(self, node: StepCall, frame: Frame) -> StepRecord:
-        key = f"{frame.map_path}/{node.name}" if frame.map_path else node.name
+        key = step_key(node.name, frame.map_path)
         with self.lock:
             step = self.record.steps.get(key)
             if step is None or step.status in ("failed", "running", "retrying"):
@@ -332,9 +295,9 @@ class LocalRun:
             self._step_event(step)
             return
         policies = retriers(node.step, lambda_invoke=False)
-        used = [0] * len(policies)
+        book = RetryBook(policies)
         names = {n for p in policies for n in p.errors} | frame.catch_names
-        invoke = _timeout_invoker(node.step.timeout if self.enforce_timeouts else None)
+        invoke = timeout_invoker(node.step.timeout if self.enforce_timeouts else None)
         while True:
             call = StepPayload(
                 step=node.step.ref, workflow=self.workflow.name, state=node.name, run=self.run_id,
@@ -355,19 +318,19 @@ class LocalRun:
                 # a Batch job's failure reaches Step Functions as States.TaskFailed (timeouts stay States.Timeout)
                 error = "States.TaskFailed" if node.step.is_batch and failed.error != "States.Timeout" else failed.error
                 step.error, step.cause, step.traceback = error, failed.cause, failed.trace
-                delay = self._retry_delay(policies, used, error)
+                delay = book.next_delay(error)
                 if delay is None:
                     step.status = "failed"
                     self._step_event(step)
-                    raise RunFailure(error, failed.cause, node.name, failed.trace) from None
+                    raise RunFailedError(error, failed.cause, node.name, failed.trace) from None
                 step.status = "retrying"
                 self._step_event(step, note=f"retry in {delay:.1f}s")
-                time.sleep(delay * self.retry_delay_scale)
+                time.sleep(delay * self.options.retry_delay_scale)
                 continue
             except RunDataError as bad:
                 step.status, step.error, step.cause = "failed", "States.Runtime", str(bad)
                 self._step_event(step)
-                raise RunFailure("States.Runtime", str(bad), node.name) from None
+                raise RunFailedError("States.Runtime", str(bad), node.name) from None
             step.duration_ms += round((time.perf_counter() - clock) * 1000, 1)
             step.error = step.cause = step.traceback = None
             self._finish_step(step, node, frame, result)
@@ -388,30 +351,12 @@ class LocalRun:
             frame.values[node.binding] = result
         self._step_event(step)
 
-    @staticmethod
-    def _matches(errors: tuple[str, ...], error: str) -> bool:
-        return error in errors or ("States.ALL" in errors and error not in ("States.Runtime",
-                                                                            "States.DataLimitExceeded"))
-
-    def _retry_delay(self, policies: list[Any], used: list[int], error: str) -> float | None:
-        """Seconds to wait before the next attempt, or None when no retry is left (ASL's Retry rules)."""
-        for index, policy in enumerate(policies):
-            if self._matches(policy.errors, error):
-                if used[index] >= policy.max_attempts:
-                    return None
-                delay = float(policy.interval or 1) * (policy.backoff or 2.0) ** used[index]
-                if policy.max_delay is not None:
-                    delay = min(delay, float(policy.max_delay))
-                used[index] += 1
-                return random.uniform(0, delay) if policy.jitter else delay
-        return None
-
     # --- fan-out, failure handlers, nested runs, approvals ---------------------------------------
 
     def fan_out(self, node: FanOut, frame: Frame) -> None:
         items = frame.items(node.items, distributed=node.mode == "distributed")
         name = slug(node.name)
-        paths = [f"{frame.map_path}/{name}/{i}" if frame.map_path else f"{name}/{i}" for i in range(len(items))]
+        paths = [item_path(frame.map_path, name, i) for i in range(len(items))]
         outputs: list[JSON] = [None] * len(items)
 
         def one(index: int) -> None:
@@ -445,8 +390,7 @@ class LocalRun:
 
     def _result_writer(self, node: FanOut, frame: Frame, paths: list[str], outputs: list[JSON]) -> JSON:
         """The distributed Map's results, written as Step Functions' result writer writes them."""
-        folder = f"{run_prefix(self.workflow.name, self.run_id)}{frame.map_path + '/' if frame.map_path else ''}" \
-                 f"{slug(node.name)}/local"
+        folder = results_prefix(self.workflow.name, self.run_id, slug(node.name), frame.map_path) + "/local"
         results = [{"Input": json.dumps({"map_path": path}), "Output": json.dumps(output), "Status": "SUCCEEDED"}
                    for path, output in zip(paths, outputs, strict=True)]
         self.store.write(f"{folder}/SUCCEEDED_0.json", canonical(results))
@@ -454,19 +398,19 @@ class LocalRun:
                     "ResultFiles": {"FAILED": [], "PENDING": [],
                                     "SUCCEEDED": [{"Key": f"{folder}/SUCCEEDED_0.json", "Size": len(results)}]}}
         self.store.write(f"{folder}/manifest.json", canonical(manifest))
-        return {"fields": {}, "ref": f"{folder}/manifest.json", "value": None}
+        return envelope(ref=f"{folder}/manifest.json")
 
-    def try_(self, node: Try, frame: Frame) -> None:
+    def try_(self, node: Try, frame: Frame, stop: _Stop | None) -> None:
         inner = frame.inside_try(frozenset(n for handler in node.handlers for n in handler.errors))
         try:
-            self.block(node.body, inner)
+            self.block(node.body, inner, stop)
             return
-        except RunFailure as failure:
+        except RunFailedError as failure:
             for handler in node.handlers:
-                if self._matches(handler.errors, failure.error):
+                if error_matches(handler.errors, failure.error):
                     if handler.binding:
                         frame.values[handler.binding] = {"Cause": failure.cause, "Error": failure.error}
-                    self.block(handler.body, frame)
+                    self.block(handler.body, frame, stop)
                     return
             raise
 
@@ -479,14 +423,12 @@ class LocalRun:
         if earlier is not None and earlier.status == "succeeded":
             output = earlier.output
         else:
-            child = LocalRun(definition, self.store, run_id=child_id, workers=self.workers,
-                             sequential=self.sequential, approver=self.approver, on_event=self.on_event,
-                             resume=earlier, retry_delay_scale=self.retry_delay_scale,
-                             enforce_timeouts=self.enforce_timeouts, parent=self.run_id,
-                             trigger=f"workflow {self.workflow.name}", echo_output=self.echo_output)
+            child = LocalRun(definition, self.store, run_id=child_id, options=self.options, approver=self.approver,
+                             on_event=self.on_event, resume=earlier, parent=self.run_id,
+                             trigger=f"workflow {self.workflow.name}")
             result = child.run(params)
             if result.record.status != "succeeded":
-                raise RunFailure("States.TaskFailed", f"workflow {node.workflow} failed: {result.record.error}: "
+                raise RunFailedError("States.TaskFailed", f"workflow {node.workflow} failed: {result.record.error}: "
                                  f"{result.record.cause}", node.name)
             output = result.output
         if node.binding:
@@ -502,7 +444,7 @@ class LocalRun:
                 step.status, step.error = "failed", "ApprovalNeeded"
                 step.cause = f"{node.message!r} needs an answer: run again with --approve or --reject"
                 self._step_event(step)
-                raise RunFailure("ApprovalNeeded", step.cause, node.name)
+                raise RunFailedError("ApprovalNeeded", step.cause, node.name)
             step.status, step.started = "running", step.started or now()
             self._save()  # the record shows the gate waiting while the question is out
             self.on_event(Event("approval", self.record, step, node.message))
@@ -514,9 +456,29 @@ class LocalRun:
         self._step_event(step, note="approved" if approved else "rejected")
 
     def _step_record_for(self, state: str, frame: Frame) -> StepRecord:
-        key = f"{frame.map_path}/{state}" if frame.map_path else state
+        key = step_key(state, frame.map_path)
         with self.lock:
             step = self.record.steps.get(key) or StepRecord(state=state, step="approve", map_path=frame.map_path)
             self.record.steps[key] = step
             return step
 
+
+
+class _Stop:
+    """What a Parallel's branches share: the first failure among them (and the Parallels
+    around them), after which no unit of theirs starts."""
+
+    def __init__(self, outer: _Stop | None = None) -> None:
+        self.outer = outer
+        self.error: BaseException | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def stopped(self) -> bool:
+        return self.error is not None or (self.outer is not None and self.outer.stopped)
+
+    def record(self, error: BaseException) -> None:
+        """Keep the first error; a failure outranks a return (the run fails)."""
+        with self._lock:
+            if self.error is None or (isinstance(error, RunFailedError) and isinstance(self.error, _Returned)):
+                self.error = error

@@ -7,7 +7,8 @@ Lambda functions run by host processes (no Docker).
 - :mod:`.history` reads a run back from its execution history.
 """
 
+from ..errors import LocalStackError
 from .clients import Clients, clients
-from .harness import LocalStack, LocalStackError
+from .harness import LocalStack
 
 __all__ = ["Clients", "LocalStack", "LocalStackError", "clients"]

@@ -14,6 +14,7 @@ import functools
 import os
 from typing import Any
 
+from ..errors import TargetError
 from .harness import DEFAULT_HOST
 
 __all__ = ["ACCOUNT", "REGION", "AwsClients", "Clients", "aws_clients", "clients"]
@@ -31,6 +32,13 @@ class Clients:
         self.host = host or os.environ.get("STEPSTONE_LOCALSTACK_HOST") or DEFAULT_HOST
         self.session = Session(aws_access_key_id="test", aws_secret_access_key="test", aws_session_token=None,
                                region_name=REGION, localstack_host=self.host)
+
+    def check(self) -> None:
+        """Raise :class:`~stepstone.errors.TargetError` with what to do when LocalStack does not answer."""
+        from .harness import LocalStack
+
+        if LocalStack(host=self.host).health() is None:
+            raise TargetError(f"LocalStack is not running on {self.host}", "start it with `stepstone localstack up`")
 
     def client(self, service: str) -> Any:
         from botocore.config import Config
@@ -84,6 +92,23 @@ class AwsClients(Clients):
     @functools.cached_property
     def sts(self) -> Any:
         return self.client("sts")
+
+    def check(self) -> None:
+        """Raise :class:`~stepstone.errors.TargetError` with what to do when AWS does not take these credentials."""
+        from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, NoRegionError
+
+        try:
+            if not self.session.region_name:
+                raise NoRegionError()
+            self.sts.get_caller_identity()
+        except NoCredentialsError:
+            raise TargetError("no AWS credentials found", "configure them (`aws configure`, AWS_PROFILE or "
+                              "AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY), or use --target localstack") from None
+        except NoRegionError:
+            raise TargetError("no AWS region set", "set AWS_DEFAULT_REGION (or a region in ~/.aws/config)") from None
+        except (BotoCoreError, ClientError) as exc:
+            raise TargetError(f"AWS refuses these credentials: {exc}",
+                              "check them with `aws sts get-caller-identity`") from None
 
 
 @functools.cache

@@ -42,26 +42,25 @@ from typing import Any
 from urllib.parse import quote
 
 from compiler import compile_workflow
+from compiler.asl.walk import state_definitions
+from compiler.deployment.names import BUCKET_TAG, LOCAL_ARTIFACT_BUCKET, WORKFLOW_TAG, log_group
 from compiler.deployment.rules import s3_event_pattern, s3_relay_transformer
 from compiler.dsl.triggers import S3Upload
 from compiler.dsl.workflows import WorkflowDef
 from compiler.pipeline import CompiledWorkflow, nested_workflows
 
+from ..errors import DeployError
 from .clients import ACCOUNT, REGION, Clients
 from .harness import this_python
-from .history import state_definitions
 from .package import code_zip, sha256_b64
 
-__all__ = ["ARTIFACT_BUCKET", "MAX_CONCURRENCY", "DeployError", "Deployed", "Deployer", "bound_concurrency",
-           "log_group", "state_machine_arn"]
+__all__ = ["ARTIFACT_BUCKET", "MAX_CONCURRENCY", "Deployed", "Deployer", "bound_concurrency", "state_machine_arn"]
 
-ARTIFACT_BUCKET = "stepstone-artifacts"
+ARTIFACT_BUCKET = LOCAL_ARTIFACT_BUCKET
 ROLE = "stepstone-localstack"
 APPROVAL_FUNCTION = "stepstone-approval"
 S3_TRIGGER_FUNCTION = "stepstone-s3-trigger"
 RUNTIME = "python3.12"
-TAG = "stepstone:workflow"
-BUCKET_TAG = "stepstone:bucket"  # the CDK app tags its state machines the same way
 # Items a fan-out runs at once here. LocalStack runs a distributed Map with no MaxConcurrency
 # one item per thread, and Lambda starts an execution environment (for stepstone's executor:
 # a process of about 65 MB) per concurrent invocation, so 500 items were 500 processes. Its
@@ -72,17 +71,8 @@ _PLACEHOLDER = re.compile(r"\$\{([A-Za-z0-9_-]+)\}")
 Progress = Callable[[str], None]
 
 
-class DeployError(Exception):
-    """The workflow cannot be put on LocalStack as it is; the message says why."""
-
-
 def state_machine_arn(name: str) -> str:
     return f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:{name}"
-
-
-def log_group(workflow: str) -> str:
-    """Where an Express workflow's execution events go (AWS's conventional prefix for them)."""
-    return f"/aws/vendedlogs/states/{workflow}"
 
 
 @dataclass
@@ -175,7 +165,7 @@ class Deployer:
             current = client.get_function(FunctionName=name)["Configuration"]
         except client.exceptions.ResourceNotFoundException:
             arn: str = client.create_function(FunctionName=name, Code={"ZipFile": code}, Publish=False,
-                                              Tags={TAG: name}, **settings)["FunctionArn"]
+                                              Tags={WORKFLOW_TAG: name}, **settings)["FunctionArn"]
             changed.append(f"function {name}")
             client.get_waiter("function_active_v2").wait(FunctionName=name)
             return arn
@@ -253,7 +243,7 @@ class Deployer:
     @staticmethod
     def _tags(ref: str) -> list[dict[str, str]]:
         """What ``stepstone runs``/``show`` read: whose workflow it is, and where its runs keep their artifacts."""
-        return [{"key": TAG, "value": ref}, {"key": BUCKET_TAG, "value": ARTIFACT_BUCKET}]
+        return [{"key": WORKFLOW_TAG, "value": ref}, {"key": BUCKET_TAG, "value": ARTIFACT_BUCKET}]
 
     def _stack_owning(self, arn: str) -> str | None:
         """The CloudFormation stack (of `stepstone deploy`) that made this state machine, if any."""

@@ -37,6 +37,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..errors import LocalStackError
+
 __all__ = ["DEFAULT_HOST", "Install", "LocalStack", "LocalStackError", "Status", "choose_install"]
 
 DEFAULT_HOST = "127.0.0.1:4566"
@@ -53,10 +55,6 @@ def this_python() -> str:
     started as python, python3 or python3.11): Lambda functions run with it."""
     stable = Path(sys.prefix) / "bin" / "python"
     return str(stable) if stable.exists() else sys.executable
-
-
-class LocalStackError(Exception):
-    """LocalStack could not be installed, started or reached; the message says why and what to do."""
 
 
 @dataclass(frozen=True)

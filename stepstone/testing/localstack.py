@@ -18,11 +18,11 @@ from typing import Any
 
 from compiler.dsl.workflows import WorkflowDef
 
-from ..local.records import RunRecord
 from ..localstack.clients import Clients
 from ..localstack.deploy import ARTIFACT_BUCKET, Deployed, Deployer
 from ..localstack.harness import LocalStack
-from ..localstack.target import LocalStackTarget
+from ..records import RunRecord
+from ..targets.stepfunctions import LOCALSTACK, StepFunctionsTarget
 
 __all__ = ["LocalStackSession"]
 
@@ -35,7 +35,7 @@ class LocalStackSession:
     def __init__(self, harness: LocalStack, aws: Clients) -> None:
         self.harness = harness
         self.aws = aws
-        self.target = LocalStackTarget(aws)
+        self.target = StepFunctionsTarget(aws, LOCALSTACK)
         self.deployer = Deployer(aws)
         self._deployed: dict[int, Deployed] = {}
         self._runs = 0
@@ -49,7 +49,7 @@ class LocalStackSession:
 
     def start(self, definition: WorkflowDef[..., Any], params: Mapping[str, JSON] | None = None) -> str:
         """Start a run (parameters validated, defaults filled in); returns its execution ARN."""
-        from ..local.records import new_run_id
+        from ..records import new_run_id
 
         deployed = self.deploy(definition)
         self._runs += 1

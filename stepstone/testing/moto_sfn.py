@@ -45,6 +45,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from unittest import mock
 
+from ..errors import LambdaError
+
 __all__ = ["LambdaError", "MotoRun", "MotoStepFunctions"]
 
 JSON = Any
@@ -52,14 +54,6 @@ Handler = Callable[[JSON], JSON]
 REGION = "us-east-1"
 BUCKET = "stepstone-artifacts"
 _PLACEHOLDER = re.compile(r"\$\{([A-Za-z0-9_-]+)\}")
-
-
-class LambdaError(Exception):
-    """Raise from a handler to fail the Lambda with this error name (``errorType``)."""
-
-    def __init__(self, error_type: str, message: str = "") -> None:
-        super().__init__(message)
-        self.error_type = error_type
 
 
 @dataclass

@@ -25,8 +25,9 @@ from compiler.loader import load_workflows
 from compiler.protocol import run_prefix
 from lambdas.store import LocalStore
 from stepstone.local import LocalRun
-from stepstone.local.records import new_run_id
+from stepstone.local.options import ExecutorOptions
 from stepstone.localstack.deploy import Deployed, Deployer
+from stepstone.records import new_run_id
 from stepstone.testing.localstack import LocalStackSession
 from tests.support.checks import attempts_by_step, check_attempts, check_order
 from tests.support.programs import Oracle, Program, injected_faults, programs
@@ -104,8 +105,9 @@ def test_generated_workflows_on_localstack_run_as_plain_python_says(
     orderings = check_order(history, oracle.expected, source=source)
 
     with injected_faults(program.faults):
-        local = LocalRun(definition, LocalStore(home / "store"), run_id=run_id, workers=4, retry_delay_scale=0.0,
-                         echo_output=False).run(params).record
+        local = LocalRun(definition, LocalStore(home / "store"), run_id=run_id,
+                         options=ExecutorOptions(workers=4, retry_delay_scale=0.0, echo_output=False)
+                         ).run(params).record
     assert local.status == record.status, source
     if error is None:
         assert local.output == record.output, f"local {local.output}\nLocalStack {record.output}\n{source}"

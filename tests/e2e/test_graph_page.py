@@ -30,7 +30,7 @@ from compiler.loader import load_workflows
 from compiler.parse import parse_workflow
 from stepstone.cli import main
 from stepstone.local import find_run
-from stepstone.local.records import RunRecord
+from stepstone.records import RunRecord
 
 ROOT = Path(__file__).resolve().parents[2]
 ETL = str(ROOT / "examples" / "etl_s3.py")

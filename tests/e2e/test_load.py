@@ -36,8 +36,8 @@ from compiler.dsl.quotas import HISTORY_LIMIT
 from compiler.protocol import attempt_prefix, machine_of, run_prefix
 from lambdas.store import LocalStore
 from stepstone.local import LocalRun
-from stepstone.local.records import RunRecord, new_run_id
 from stepstone.localstack.deploy import ARTIFACT_BUCKET, MAX_CONCURRENCY
+from stepstone.records import RunRecord, new_run_id
 from stepstone.testing.localstack import LocalStackSession
 from tests.e2e import load_flows
 from tests.support.reliability import count

@@ -26,7 +26,7 @@ from examples.model_family import churn_baseline, churn_with_embeddings, churn_w
 from lambdas.store import LocalStore
 from stepstone.cli import main
 from stepstone.local import LocalRun
-from stepstone.local.records import RunRecord
+from stepstone.records import RunRecord
 from stepstone.testing.localstack import LocalStackSession
 from tests.e2e import flows
 
@@ -161,7 +161,7 @@ def test_an_approval_gate_waits_until_stepstone_approve(aws: LocalStackSession) 
     started = time.monotonic()
     while time.monotonic() - started < 60 and not waiting:
         time.sleep(0.5)
-        waiting = list(aws.target.pending_approvals(arn))
+        waiting = list(aws.target.pending_approvals(arn)[1].items())
     assert waiting, "the run reached its approval gate"
     time.sleep(1.0)
     assert aws.target.source(arn).describe()["status"] == "RUNNING", "it waits for the token"

@@ -65,7 +65,8 @@ def test_a_failed_run_is_read_fixed_and_redriven_on_localstack(localstack: Local
     lineage = localstack.read_json(f"runs/blocked/{run_id}_r1/prepare/attempt-0/lineage.json")
     assert lineage["status"] == "reused" and lineage["reused_from"] == f"runs/blocked/{run_id}/prepare/attempt-0/"
     code, output = stepstone("redrive", f"{run_id}_r1")
-    assert code == 2 and "only a failed, timed out or aborted run can be redriven" in output
+    # nothing to redrive: the verdict "no" (exit 1), as on the local target
+    assert code == 1 and "only a failed, timed out or aborted run can be redriven" in output
 
 
 def test_a_rejected_gate_takes_the_workflow_s_reject_path(localstack: LocalStackSession, tmp_path: Path) -> None:

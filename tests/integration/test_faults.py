@@ -21,7 +21,8 @@ from lambdas.errors import FaultSpecError
 from lambdas.faults import ENV, parse_faults
 from lambdas.store import LocalStore
 from stepstone.local import LocalRun
-from stepstone.local.records import RunRecord
+from stepstone.local.options import ExecutorOptions
+from stepstone.records import RunRecord
 from stepstone.testing.moto_sfn import MotoStepFunctions
 from tests.e2e.fault_flows import enriched_report
 from tests.support.reliability import count
@@ -29,7 +30,8 @@ from tests.support.reliability import count
 
 def local_run(definition: Any, store: LocalStore, params: dict[str, Any], *, run_id: str = "r1",
               resume: RunRecord | None = None) -> RunRecord:
-    run = LocalRun(definition, store, run_id=run_id, retry_delay_scale=0.0, echo_output=False, resume=resume)
+    run = LocalRun(definition, store, run_id=run_id, options=ExecutorOptions(retry_delay_scale=0.0, echo_output=False),
+                   resume=resume)
     return run.run(definition.validate_params(params)).record
 
 

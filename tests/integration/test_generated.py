@@ -34,6 +34,7 @@ from compiler.loader import load_workflows
 from compiler.protocol import attempt_prefix, run_prefix
 from lambdas.store import LocalStore
 from stepstone.local import LocalRun
+from stepstone.local.options import ExecutorOptions
 from stepstone.testing.moto_sfn import MotoStepFunctions
 from tests.support.asl import asl_validator_problems, statelint_problems
 from tests.support.checks import attempts_by_step, check_attempts, check_order
@@ -96,8 +97,9 @@ def test_generated_workflows_run_in_moto_and_locally_as_plain_python_says(
     params = definition.validate_params(program.params)
     with injected_faults(program.faults):
         run = moto.run_workflow(definition, params)
-        local = LocalRun(definition, LocalStore(folder / "store"), run_id=program.name, workers=4,
-                         retry_delay_scale=0.0, echo_output=False).run(params).record
+        local = LocalRun(definition, LocalStore(folder / "store"), run_id=program.name,
+                         options=ExecutorOptions(workers=4, retry_delay_scale=0.0, echo_output=False)
+                         ).run(params).record
 
     # moto's interpreter: status, error, output as plain Python says
     if error is None:

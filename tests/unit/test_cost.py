@@ -346,7 +346,8 @@ def test_cost_command_help_has_an_example() -> None:
 
 def test_cost_command_takes_durations_from_a_recorded_run(tmp_path: Path) -> None:
     from lambdas.store import LocalStore
-    from stepstone.local.records import RunRecord, StepRecord, save_run
+    from stepstone.local.records import save_run
+    from stepstone.records import RunRecord, StepRecord
 
     record = RunRecord(run_id="20261122-101010-beef", workflow="ml_training", ref="examples.ml_training:ml_training",
                        file="examples/ml_training.py", status="succeeded", steps={

@@ -449,7 +449,7 @@ def test_trigger_starts_a_run_only_with_parameters_that_validate(workflow: str, 
                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     """``stepstone trigger`` checks the parameters before it starts the run's own process
     (replaced here by a recorder: what it would be started with)."""
-    import stepstone.cli.ops as ops
+    from stepstone.targets.local import LocalTarget
 
     path, definition = EXAMPLES[workflow]
     pairs, content = data.draw(parameter_sets(workflow))
@@ -457,11 +457,11 @@ def test_trigger_starts_a_run_only_with_parameters_that_validate(workflow: str, 
     event("valid: the run starts" if expected is not None else "invalid: refused")
     starts: list[dict[str, Any] | None] = []
 
-    def start_local(*args: Any, params: dict[str, Any] | None, **kwargs: Any) -> Path:
-        starts.append(params)
+    def start_local(self: LocalTarget, *args: Any, params: dict[str, Any] | None, **kwargs: Any) -> Path:
+        starts.append(dict(params) if params is not None else None)
         return tmp_path / "console.log"
 
-    monkeypatch.setattr(ops, "start_local", start_local)
+    monkeypatch.setattr(LocalTarget, "_start", start_local)
     result = cli("trigger", str(path), *options(pairs, content, tmp_path))
     assert "Traceback" not in result.output, result.output
     if expected is None:

@@ -16,8 +16,10 @@ from examples.hpo_fanout import hpo_fanout
 from examples.ml_training import ml_training
 from examples.model_family import churn_baseline, churn_with_embeddings, churn_with_hpo
 from lambdas.store import LocalStore
-from stepstone.local import LocalRun, new_run_id
-from stepstone.local.records import RunRecord, find_run, list_runs
+from stepstone.local import LocalRun
+from stepstone.local.options import ExecutorOptions
+from stepstone.local.records import find_run, list_runs
+from stepstone.records import RunRecord, new_run_id
 
 
 @pytest.fixture()
@@ -29,9 +31,10 @@ def store(tmp_path: Path) -> Iterator[LocalStore]:
     yield LocalStore(tmp_path / ".stepstone")
 
 
-def run(definition: Any, store: LocalStore, params: dict[str, Any] | None = None, **options: Any) -> RunRecord:
+def run(definition: Any, store: LocalStore, params: dict[str, Any] | None = None, *, approver: Any = None,
+        **options: Any) -> RunRecord:
     options.setdefault("retry_delay_scale", 0.001)
-    local = LocalRun(definition, store, run_id=new_run_id(), **options)
+    local = LocalRun(definition, store, run_id=new_run_id(), options=ExecutorOptions(**options), approver=approver)
     return local.run(definition.validate_params(params or {})).record
 
 

@@ -22,9 +22,9 @@ from examples.etl_s3 import etl_s3
 from examples.ml_training import ml_training
 from stepstone.cli import main
 from stepstone.localstack.harness import FALLBACK, LocalStack, LocalStackError, choose_install
-from stepstone.localstack.history import History, record_from_history
 from stepstone.localstack.package import code_zip, sha256_b64
-from stepstone.localstack.target import describe_from_events, history_event
+from stepstone.targets.executions import describe_from_events, history_event
+from stepstone.targets.history import History, record_from_history
 
 T0 = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 ARN = "arn:aws:states:us-east-1:000000000000:execution:flow:run-1"

@@ -14,15 +14,18 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from compiler.protocol import MAP_PATH_KEY, Lineage, attempt_prefix, run_id_of, split_input, trigger_text
+from compiler.asl.matching import RetryBook
+from compiler.asl.states import Retrier
+from compiler.asl.walk import state_definitions
+from compiler.protocol import MAP_PATH_KEY, Lineage, attempt_prefix, run_id_of, split_input, step_key, trigger_text
 
-from ..local.records import RunRecord, RunStatus, StepRecord
+from ..records import RunRecord, RunStatus, StepRecord
 
-__all__ = ["History", "record_from_history", "state_definitions"]
+__all__ = ["STATUS", "History", "record_from_history"]
 
 JSON = Any
 LineageReader = Callable[[str], JSON]  # key -> lineage record (or None)
@@ -52,34 +55,12 @@ def _json(text: Any) -> JSON:
         return text
 
 
-def state_definitions(definition: Mapping[str, JSON]) -> dict[str, Mapping[str, JSON]]:
-    """Every state of a machine by name, inside Parallel branches and Map iterations too."""
-    found: dict[str, Mapping[str, JSON]] = {}
-    pending = [definition]
-    while pending:
-        machine = pending.pop()
-        for name, state in (machine.get("States") or {}).items():
-            found.setdefault(name, state)
-            pending.extend(state.get("Branches") or [])
-            for key in ("ItemProcessor", "Iterator"):
-                if isinstance(state.get(key), Mapping):
-                    pending.append(state[key])
-    return found
-
-
-def _matches(errors: list[str], error: str) -> bool:
-    if "States.ALL" in errors or error in errors:
-        return True
-    # States.TaskFailed stands for any failure of the task except a timeout
-    return "States.TaskFailed" in errors and error != "States.Timeout"
-
-
 @dataclass
 class _Task:
     """What the history has said so far about one step (one state, one fan-out item)."""
 
     step: StepRecord
-    retried: dict[int, int] = field(default_factory=dict)  # retrier index -> retries used
+    retries: RetryBook | None = None  # the retries used, as Step Functions counts them (made at the first failure)
     attempt_started: Any = None
     attempt: int = 0  # the runner's attempt number of the latest TaskScheduled
 
@@ -142,7 +123,7 @@ class History:
         if context is None or not kind.startswith("Task") or kind == "TaskStateEntered":
             return
         state, map_path = context
-        key = f"{map_path}/{state}" if map_path else state
+        key = step_key(state, map_path)
         if kind == "TaskScheduled":
             yield from self._scheduled(key, state, map_path, event)
             return
@@ -183,7 +164,7 @@ class History:
             name = state
         if isinstance(payload.get(MAP_PATH_KEY), str):
             map_path = payload[MAP_PATH_KEY]
-            key = f"{map_path}/{state}" if map_path else state
+            key = step_key(state, map_path)
         task = self.tasks.get(key)
         if task is None:
             task = self.tasks[key] = _Task(StepRecord(state=state, step=name, map_path=map_path,
@@ -250,14 +231,9 @@ class History:
 
     def _will_retry(self, task: _Task, state: str, error: str) -> bool:
         """Whether Step Functions retries this failure: the first retrier that matches decides."""
-        for index, retrier in enumerate(self.states.get(state, {}).get("Retry") or []):
-            if _matches(list(retrier.get("ErrorEquals") or []), error):
-                used = task.retried.get(index, 0)
-                if used < int(retrier.get("MaxAttempts", 3)):
-                    task.retried[index] = used + 1
-                    return True
-                return False
-        return False
+        if task.retries is None:
+            task.retries = RetryBook([Retrier.from_asl(r) for r in self.states.get(state, {}).get("Retry") or []])
+        return task.retries.next_delay(error, jitter=False) is not None
 
     def _lineage(self, task: _Task) -> Lineage | None:
         step = task.step

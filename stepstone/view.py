@@ -18,10 +18,9 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from .executor import Event
-from .records import RunRecord, StepRecord
+from .records import Event, RunRecord, StepRecord
 
-__all__ = ["LiveView", "kept", "run_summary", "steps_table"]
+__all__ = ["MARKS", "STYLES", "LiveView", "duration_text", "kept", "run_summary", "size_text", "steps_table"]
 
 STYLES = {
     "running": "yellow", "retrying": "bold yellow", "succeeded": "green", "cached": "cyan", "reused": "cyan",
@@ -31,7 +30,7 @@ MARKS = {"running": "…", "retrying": "↻", "succeeded": "✓", "cached": "✓
          "skipped": "-"}
 
 
-def _size(size: int | None) -> str:
+def size_text(size: int | None) -> str:
     if size is None:
         return ""
     for unit in ("B", "KB", "MB", "GB"):
@@ -41,7 +40,7 @@ def _size(size: int | None) -> str:
     return ""
 
 
-def _duration(ms: float | None) -> str:
+def duration_text(ms: float | None) -> str:
     if ms is None:
         return ""
     if ms < 1000:
@@ -55,10 +54,10 @@ def _name(step: StepRecord, width: int = 30) -> str:
     return key if len(key) <= width else "…" + key[-(width - 1):]
 
 
-def kept(step: StepRecord, target: str) -> str:
+def kept(step: StepRecord, record: RunRecord) -> str:
     """Where a step's output is: inline (in the state), stored (in the artifact store)."""
     if step.batch:
-        return "stored (Batch)" if target == "local" else "stored (Batch*)"
+        return "stored (Batch*)" if record.batch_as_lambda else "stored (Batch)"
     if step.stored:
         return "stored"
     return "inline" if step.status in ("succeeded", "cached", "reused") else ""
@@ -76,8 +75,8 @@ def steps_table(record: RunRecord) -> Table:
     for step in record.steps.values():
         style = STYLES.get(step.status, "")
         status = Text(f"{MARKS.get(step.status, '')} {step.status}", style=style)
-        table.add_row(_name(step), status, str(step.attempts or ""), _duration(step.duration_ms),
-                      _size(step.output_bytes), kept(step, record.target))
+        table.add_row(_name(step), status, str(step.attempts or ""), duration_text(step.duration_ms),
+                      size_text(step.output_bytes), kept(step, record))
     return table
 
 
@@ -85,7 +84,7 @@ def run_summary(record: RunRecord, store_location: str) -> Group:
     style = STYLES.get(record.status, "")
     lines: list[Any] = [steps_table(record), Text("")]
     head = Text.assemble(("run ", "bold"), (record.run_id, "bold"), f"  {record.workflow}  ",
-                         (record.status, style), f"  {_duration(record.duration_ms)}")
+                         (record.status, style), f"  {duration_text(record.duration_ms)}")
     lines.append(head)
     if record.error:
         lines.append(Text.assemble(("error: ", "bold red"), f"{record.failed_state}: {record.error}: ",
@@ -95,9 +94,8 @@ def run_summary(record: RunRecord, store_location: str) -> Group:
         if value is not None:
             lines.append(Text.assemble(("output: ", "bold"), escape(str(value))[:300]))
     lines.append(Text(f"artifacts: {store_location}", style="dim"))
-    if record.target != "local" and any(s.batch for s in record.steps.values()):
-        where = {"localstack": "LocalStack"}.get(record.target, record.target)
-        lines.append(Text(f"* an AWS Batch step; {where} has no Batch, so it ran as a Lambda function",
+    if record.batch_as_lambda and any(s.batch for s in record.steps.values()):
+        lines.append(Text(f"* an AWS Batch step; {record.where} has no Batch, so it ran as a Lambda function",
                           style="dim"))
     return Group(*lines)
 
@@ -128,7 +126,7 @@ class LiveView:
                 note = f" ({event.note})" if event.note else ""
                 detail = ""
                 if step.status in ("succeeded", "cached"):
-                    detail = f" in {_duration(step.duration_ms)}, {_size(step.output_bytes)}"
+                    detail = f" in {duration_text(step.duration_ms)}, {size_text(step.output_bytes)}"
                 elif step.status == "failed":
                     detail = f": {step.error}: {(step.cause or '')[:200]}"
                 elif step.status == "retrying":
@@ -136,6 +134,11 @@ class LiveView:
                 self.console.print(f"[dim]{time.strftime('%H:%M:%S')}[/dim] "
                                    f"{escape(event.record.workflow)}/{escape(step.key)} "
                                    f"[{STYLES.get(step.status, '')}]{step.status}[/]{escape(detail)}{escape(note)}")
+
+    @property
+    def run_id(self) -> str | None:
+        """The id of the run shown (the top-level one)."""
+        return self._record.run_id if self._record is not None else None
 
     def _refresh(self) -> None:
         self._last = time.monotonic()
