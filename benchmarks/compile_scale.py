@@ -58,7 +58,7 @@ BENCHMARK = "compile"
 SIZES = (100, 1_000, 5_000)
 SMOKE_SIZES = (10, 20, 40)
 PEER_BUDGET = 60.0  # seconds: the CDK peer is not run at a size it would take longer at
-DEFINITION_LIMIT = pipeline.DEFINITION_LIMIT
+DEFINITION_LIMIT = quotas.DEFINITION_LIMIT
 HISTORY_LIMIT = quotas.HISTORY_LIMIT
 MIN_INLINE = limits.MIN_INLINE
 FLOOR = "json.dumps of the same ASL (indent=2, sort_keys)"

@@ -56,7 +56,7 @@ def run(ctx: Context) -> list[Figure]:
         events = aws.history(arn)
         transitions = sum(1 for e in events if str(e["type"]).endswith("StateEntered"))
         steps = sum(1 for e in events if e["type"] == "TaskStateEntered")
-        memory = {f.name: f.memory for f in compile_workflow(definition).resources.functions}
+        memory = {s.name: s.compute.memory for s in compile_workflow(definition).workflow.steps.values()}
         gb_seconds = sum(memory.get(s.step, 128) / 1024 * max(s.duration_ms, 1.0) / 1000
                          for s in record.steps.values())
         express = definition.options.type == "express"

@@ -1,5 +1,6 @@
 """The CDK app (``cdk.json``: ``python -m cdk.app``): every workflow file the settings name,
-a stack each, beside one shared stack. ``npx cdk synth | diff | deploy | destroy``."""
+a stack each (its deployment plan rendered), beside one shared stack.
+``npx cdk synth | diff | deploy | destroy``."""
 
 from __future__ import annotations
 
@@ -22,6 +23,8 @@ def _quiet_node_warning() -> None:
 def build(app: Any, root: Path) -> list[Any]:
     """Add the stacks to ``app``; returns them (the shared stack first)."""
     from compiler import compile_workflow
+    from compiler.deployment.plan import plan_deployment
+    from compiler.deployment.profile import AWS_PROFILE, LOCALSTACK_PROFILE
     from compiler.loader import load_module, workflows_in
 
     from .settings import Settings, SettingsError
@@ -35,24 +38,21 @@ def build(app: Any, root: Path) -> list[Any]:
             files.append((file, definitions))
     if not files:
         raise SettingsError("stepstone:workflows names no file that defines a @workflow")
-    compiled = {d.name: compile_workflow(d, batch_as_lambda=settings.localstack)
-                for _, definitions in files for d in definitions}
-    gpu = any(c.resources.batch for c in compiled.values())  # Batch steps, where they run on Batch
-    from compiler.dsl.triggers import S3Upload
-
-    buckets = [t.bucket for _, definitions in files for d in definitions for t in d.options.triggers
-               if isinstance(t, S3Upload)] if settings.create_trigger_buckets else []
+    profile = LOCALSTACK_PROFILE if settings.localstack else AWS_PROFILE
+    compiled = {d.name: compile_workflow(d, profile=profile) for _, definitions in files for d in definitions}
+    plans = [(file, plan_deployment(definitions, profile, compiled=compiled)) for file, definitions in files]
+    gpu = any(plan.jobs for _, plan in plans)  # Batch steps, where they run on Batch
+    buckets = [b for _, plan in plans for b in plan.trigger_buckets] if settings.create_trigger_buckets else []
     shared = SharedStack(app, "stepstone-shared", settings=settings, gpu=gpu, trigger_buckets=buckets)
     stacks: list[Any] = [shared]
     owner: dict[str, Any] = {}
-    for file, definitions in files:
-        stack = WorkflowStack(app, stack_name(file, root), file=file, definitions=definitions, compiled=compiled,
-                              shared=shared, settings=settings)
+    for file, plan in plans:
+        stack = WorkflowStack(app, stack_name(file, root), file=file, plan=plan, shared=shared, settings=settings)
         stacks.append(stack)
-        owner.update({d.name: stack for d in definitions})
+        owner.update({m.name: stack for m in plan.state_machines})
     for stack in stacks[1:]:  # a workflow's stack after the stacks of the workflows it calls
-        for workflow in stack.workflows.values():
-            for called in workflow.compiled.workflow.calls:
+        for machine in stack.plan.state_machines:
+            for called in machine.calls:
                 if called in owner and owner[called] is not stack:
                     stack.add_stack_dependency(owner[called])
     return stacks

@@ -21,11 +21,11 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from compiler.pipeline import CompiledWorkflow
+from compiler.deployment.plan import BatchJobSpec, secrets_id
 
 from .artifacts import Artifacts
 from .nag import accept, accept_wildcard
-from .runners import grant_secrets, secrets_id
+from .runners import grant_secrets
 
 __all__ = ["GPU_INSTANCE_TYPES", "GpuJobs", "GpuQueue", "gpu_queue_arn"]
 
@@ -67,39 +67,34 @@ class GpuJobs(Construct):
     per workflow and set of declared secrets: a job reads only the secrets its step declares."""
 
     def __init__(self, scope: Construct, id: str, *, context: Path, store: Artifacts,
-                 workflows: Sequence[CompiledWorkflow]) -> None:
+                 jobs: Sequence[BatchJobSpec]) -> None:
         super().__init__(scope, id)
         self.image = ecr_assets.DockerImageAsset(self, "RunnerImage", directory=str(context),
                                                  platform=ecr_assets.Platform.LINUX_AMD64)
         self.definitions: dict[tuple[str, str], batch.EcsJobDefinition] = {}
-        for compiled in workflows:
-            steps = [s for s in compiled.resources.functions if s.compute == "batch"]
-            if not steps:
-                continue
-            roles: dict[str, iam.Role] = {}
-            for step in steps:
-                kind = secrets_id(step.secrets)
-                role = roles.get(kind)
-                if role is None:
-                    reads = f", and reads {', '.join(s.name for s in step.secrets)}" if step.secrets else ""
-                    role = roles[kind] = iam.Role(
-                        self, f"{compiled.name}JobRole{kind}",
-                        assumed_by=iam.ServicePrincipal("ecs-tasks.amazonaws.com"),
-                        description=f"{compiled.name}'s GPU jobs: its artifact prefixes only{reads}")
-                    store.grant(role, store.prefixes(compiled.name))
-                    grant_secrets(self, role, step.secrets)
-                image = (ecs.ContainerImage.from_registry(step.image) if step.image
-                         else ecs.ContainerImage.from_docker_image_asset(self.image))
-                log_group = logs.LogGroup(self, f"{compiled.name}-{step.name}-logs",
-                                          retention=logs.RetentionDays.THREE_MONTHS)
-                container = batch.EcsEc2ContainerDefinition(
-                    self, f"{compiled.name}-{step.name}-container", image=image, cpu=max(step.vcpus, 1),
-                    memory=Size.mebibytes(step.memory), gpu=step.gpus or None, job_role=role,
-                    environment={"STEPSTONE_ARTIFACT_BUCKET": store.bucket.bucket_name,
-                                 "POWERTOOLS_SERVICE_NAME": "stepstone", "STEPSTONE_SECRETS": "aws"},
-                    logging=ecs.LogDriver.aws_logs(stream_prefix=f"{compiled.name}/{step.name}", log_group=log_group))
-                accept_wildcard(container, "*", "pulling the runner image needs ecr:GetAuthorizationToken, which "
-                                                "takes no resource")
-                self.definitions[(compiled.name, step.name)] = batch.EcsJobDefinition(
-                    self, f"{compiled.name}-{step.name}", container=container,
-                    timeout=Duration.seconds(step.timeout) if step.timeout else None)
+        roles: dict[tuple[str, str], iam.Role] = {}
+        for job in jobs:
+            kind = secrets_id(job.secrets)
+            role = roles.get((job.workflow, kind))
+            if role is None:
+                reads = f", and reads {', '.join(s.name for s in job.secrets)}" if job.secrets else ""
+                role = roles[(job.workflow, kind)] = iam.Role(
+                    self, f"{job.workflow}JobRole{kind}", assumed_by=iam.ServicePrincipal("ecs-tasks.amazonaws.com"),
+                    description=f"{job.workflow}'s GPU jobs: its artifact prefixes only{reads}")
+                store.grant(role, store.prefixes(job.workflow))
+                grant_secrets(self, role, job.secrets)
+            image = (ecs.ContainerImage.from_registry(job.image) if job.image
+                     else ecs.ContainerImage.from_docker_image_asset(self.image))
+            log_group = logs.LogGroup(self, f"{job.workflow}-{job.step}-logs",
+                                      retention=logs.RetentionDays.THREE_MONTHS)
+            container = batch.EcsEc2ContainerDefinition(
+                self, f"{job.workflow}-{job.step}-container", image=image, cpu=max(job.vcpus, 1),
+                memory=Size.mebibytes(job.memory), gpu=job.gpus or None, job_role=role,
+                environment={"STEPSTONE_ARTIFACT_BUCKET": store.bucket.bucket_name,
+                             "POWERTOOLS_SERVICE_NAME": "stepstone", "STEPSTONE_SECRETS": "aws"},
+                logging=ecs.LogDriver.aws_logs(stream_prefix=f"{job.workflow}/{job.step}", log_group=log_group))
+            accept_wildcard(container, "*", "pulling the runner image needs ecr:GetAuthorizationToken, which "
+                                            "takes no resource")
+            self.definitions[(job.workflow, job.step)] = batch.EcsJobDefinition(
+                self, f"{job.workflow}-{job.step}", container=container,
+                timeout=Duration.seconds(job.timeout) if job.timeout else None)

@@ -1,15 +1,12 @@
 """The Lambda functions that run a stack's steps: the step runner with the workflows' code
-and a layer with its dependencies, one function per distinct (memory, timeout), shared by
-every step that asks for the same, so large workflows stay far below CloudFormation's
-500 resources. Each function may read and write only the artifact prefixes of the
-workflows it serves, and read only the secrets its steps declare (``@step(secrets=[...])``):
-steps that declare different secrets never share a function, so a step's secrets are
-readable by its own function and no other.
+and a layer with its dependencies, one function per function of the deployment plan (one
+per distinct memory, timeout and declared secrets: ``compiler/deployment/plan.py``). Each
+function may read and write only the artifact prefixes of the workflows it serves, and read
+only the secrets its steps declare (``@step(secrets=[...])``).
 """
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -19,8 +16,8 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
+from compiler.deployment.plan import DeploymentPlan
 from compiler.dsl.secrets import SecretRef
-from compiler.pipeline import CompiledWorkflow
 
 from .artifacts import Artifacts
 from .nag import accept, accept_wildcard
@@ -63,18 +60,9 @@ def grant_secrets(scope: Construct, grantee: iam.IGrantable, secrets: Sequence[S
         principal.add_to_principal_policy(iam.PolicyStatement(actions=["ssm:GetParameter"], resources=parameters))
 
 
-def secrets_id(secrets: Sequence[SecretRef]) -> str:
-    """A short, stable part of a construct id for a set of secrets ("" for none)."""
-    if not secrets:
-        return ""
-    names = "\n".join(f"{s.store}:{s.name}" for s in sorted(secrets, key=lambda s: s.key))
-    return "Secrets" + hashlib.sha256(names.encode()).hexdigest()[:8]
-
-
 class StepRunners(Construct):
     def __init__(self, scope: Construct, id: str, *, code: Path, dependencies: Path, runtime: lambda_.Runtime,
-                 store: Artifacts, workflows: Sequence[CompiledWorkflow], batch_as_lambda: bool,
-                 environment: dict[str, str] | None = None) -> None:
+                 store: Artifacts, plan: DeploymentPlan, environment: dict[str, str] | None = None) -> None:
         super().__init__(scope, id)
         self.runtime = runtime
         self.store = store
@@ -85,30 +73,22 @@ class StepRunners(Construct):
         self.environment = {"STEPSTONE_ARTIFACT_BUCKET": store.bucket.bucket_name,
                             "POWERTOOLS_SERVICE_NAME": "stepstone", "STEPSTONE_SECRETS": "aws", **(environment or {})}
         self.by_step: dict[tuple[str, str], lambda_.Function] = {}  # (workflow, step) -> its function
-        # one function per (memory, timeout, declared secrets): a step's secrets are its function's alone
-        groups: dict[tuple[int, int, tuple[SecretRef, ...]], list[tuple[str, str]]] = {}
-        for compiled in workflows:
-            for step in compiled.resources.functions:
-                if step.compute == "batch" and not batch_as_lambda:
-                    continue
-                groups.setdefault((*step.as_lambda, step.secrets), []).append((compiled.name, step.name))
-        for (memory, timeout, secrets), steps in sorted(groups.items(), key=lambda g: (g[0][:2], secrets_id(g[0][2]))):
-            served = sorted({workflow for workflow, _ in steps})
+        for spec in plan.functions:
+            secrets = spec.secrets
             reads = f"; reads {', '.join(s.name for s in secrets)}" if secrets else ""
-            function = self._function(f"Runner{memory}mb{timeout}s{secrets_id(secrets)}", "lambdas.step_runner.handler",
-                                      memory, timeout, f"stepstone step runner ({memory} MB, {timeout} s) for "
-                                      f"{', '.join(served)}{reads}", secrets=secrets)
-            for workflow in served:
+            function = self._function(f"Runner{spec.key}", "lambdas.step_runner.handler", spec.memory, spec.timeout,
+                                      f"stepstone step runner ({spec.memory} MB, {spec.timeout} s) for "
+                                      f"{', '.join(spec.workflows)}{reads}", secrets=secrets)
+            for workflow in spec.workflows:
                 store.grant(function, store.prefixes(workflow))
-            for key in steps:
+            for key in spec.steps:
                 self.by_step[key] = function
-        approvals = [c.name for c in workflows if c.resources.approval]
         self.approval: lambda_.Function | None = None
-        if approvals:
+        if plan.approvals:
             self.approval = self._function("Approval", "lambdas.approval.handler", 256, 30,
                                            "stepstone approval gate: stores the request and its task token")
             assert self.approval.role is not None
-            store.grant(self.approval, [f"runs/{w}/*/approvals/" for w in approvals], read=False,
+            store.grant(self.approval, [f"runs/{w}/*/approvals/" for w in plan.approvals], read=False,
                         reason="an approval request is written under its run (named at run time) in the "
                                "workflow's own prefix")
         self._relay: lambda_.Function | None = None

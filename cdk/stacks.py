@@ -1,10 +1,10 @@
 """The app's stacks: one shared stack (artifact bucket, alarm topic, GPU queue) and one stack
-per workflow file (its step functions, state machines, triggers, alarms, GPU jobs)."""
+per workflow file (its deployment plan: step functions, state machines, triggers, alarms, GPU jobs)."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -12,9 +12,7 @@ from aws_cdk import CfnOutput, Stack
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
-from compiler.dsl.triggers import S3Upload
-from compiler.dsl.workflows import WorkflowDef
-from compiler.pipeline import CompiledWorkflow, nested_workflows
+from compiler.deployment.plan import DeploymentPlan
 
 from . import bundle
 from .artifacts import Artifacts, ArtifactStore, enable_eventbridge, private_bucket
@@ -56,45 +54,39 @@ class SharedStack(Stack):
 
 
 class WorkflowStack(Stack):
-    def __init__(self, scope: Construct, id: str, *, file: Path, definitions: Sequence[WorkflowDef[..., Any]],
-                 compiled: Mapping[str, CompiledWorkflow], shared: SharedStack, settings: Settings,
-                 **kwargs: Any) -> None:
+    """One workflow file's deployment plan, rendered: its step functions, state machines,
+    triggers, alarms and GPU jobs."""
+
+    def __init__(self, scope: Construct, id: str, *, file: Path, plan: DeploymentPlan, shared: SharedStack,
+                 settings: Settings, **kwargs: Any) -> None:
         super().__init__(scope, id, description=f"stepstone workflows of {file.name}: "
-                                                + ", ".join(d.name for d in definitions), **kwargs)
+                                                + ", ".join(m.name for m in plan.state_machines), **kwargs)
+        self.plan = plan
         self.add_stack_dependency(shared)  # its bucket, topic and queue, which this stack names (no exports)
         store = Artifacts(self, "Artifacts")
         topic = sns.Topic.from_topic_arn(self, "AlarmTopic", alarm_topic_arn(self))
-        local = {d.name for d in definitions}
-        ordered: list[WorkflowDef[..., Any]] = []
-        for definition in definitions:  # a workflow after the ones it calls
-            for callee in [*nested_workflows(definition), definition]:
-                if callee.name in local and callee not in ordered:
-                    ordered.append(callee)
-        ours = [compiled[d.name] for d in ordered]
         requirements = bundle.runtime_requirements(settings.requirements)
         environment = {"POWERTOOLS_TRACE_DISABLED": "true"} if settings.localstack else {}
         self.runners = StepRunners(self, "StepFunctions", code=bundle.code_folder(file),
                                    dependencies=bundle.layer_folder(requirements),
-                                   runtime=python_runtime(bundle.PYTHON), store=store, workflows=ours,
-                                   batch_as_lambda=settings.localstack, environment=environment)
+                                   runtime=python_runtime(bundle.PYTHON), store=store, plan=plan,
+                                   environment=environment)
         jobs: GpuJobs | None = None
-        if any(c.resources.batch for c in ours):
+        if plan.jobs:
             assert shared.gpu is not None, "the shared stack has a GPU queue when a workflow has Batch steps"
             jobs = GpuJobs(self, "GpuJobs", context=bundle.image_context(file, requirements), store=store,
-                           workflows=ours)
+                           jobs=plan.jobs)
         self.workflows: dict[str, Workflow] = {}
-        for definition, result in zip(ordered, ours, strict=True):
-            name = result.name
+        for spec in plan.state_machines:
+            name = spec.name
             workflow = Workflow(
-                self, name, compiled=result, runners=self.runners, store=store, log_level=settings.log_level,
+                self, name, spec=spec, runners=self.runners, store=store, log_level=settings.log_level,
                 job_queue=gpu_queue_arn(self) if jobs else None,
                 job_definitions={step: d.job_definition_arn for (wf, step), d in jobs.definitions.items()
                                  if wf == name} if jobs else None)
             self.workflows[name] = workflow
-            uploads = any(isinstance(t, S3Upload) for t in definition.options.triggers)
-            Triggers(self, f"{name}Triggers", definition=definition,
-                     target_arn=workflow.state_machine.state_machine_arn, localstack=settings.localstack,
-                     relay=self.runners.relay() if settings.localstack and uploads else None)
+            Triggers(self, f"{name}Triggers", spec=spec, target_arn=workflow.state_machine.state_machine_arn,
+                     relay=self.runners.relay() if any(rule.via_relay for rule in spec.rules) else None)
             functions = sorted({f.node.path: f for (wf, _), f in self.runners.by_step.items() if wf == name}.items())
             WorkflowAlarms(self, f"{name}Alarms", workflow=name, state_machine=workflow.state_machine,
                            topic=topic, functions=[f for _, f in functions])

@@ -18,7 +18,7 @@ from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from compiler.deployment.names import BUCKET_TAG, WORKFLOW_TAG, log_group
-from compiler.pipeline import CompiledWorkflow
+from compiler.deployment.plan import StateMachineSpec
 
 from .artifacts import Artifacts
 from .nag import accept_wildcard
@@ -46,46 +46,46 @@ def console_link(scope: Construct, arn: str) -> str:
 
 
 class Workflow(Construct):
-    def __init__(self, scope: Construct, id: str, *, compiled: CompiledWorkflow, runners: StepRunners,
+    def __init__(self, scope: Construct, id: str, *, spec: StateMachineSpec, runners: StepRunners,
                  store: Artifacts, log_level: str, job_queue: str | None = None,
                  job_definitions: Mapping[str, str] | None = None) -> None:
         super().__init__(scope, id)
-        self.compiled = compiled
-        name = compiled.name
+        self.spec = spec
+        compiled = spec.compiled
+        name = spec.name
         self.role = iam.Role(self, "Role", assumed_by=iam.ServicePrincipal("states.amazonaws.com"),
                              description=f"the {name} state machine: only its own functions, jobs, children and "
                                          "artifacts")
         substitutions: dict[str, str] = {}
         invoke: list[str] = []
-        for placeholder in compiled.resources.placeholders:
-            kind, _, what = placeholder.partition("_")
-            if kind == "Function":
-                arn = runners.by_step[(name, what)].function_arn
+        for resource in spec.resources:
+            placeholder = resource.placeholder
+            if resource.kind == "function":
+                arn = runners.by_step[(name, resource.name)].function_arn
                 substitutions[placeholder] = arn
                 invoke.append(arn)  # the definition names the unqualified function: no versions, no aliases
-            elif placeholder == "ApprovalFunction":
+            elif resource.kind == "approval_function":
                 assert runners.approval is not None
                 arn = runners.approval.function_arn
                 substitutions[placeholder] = arn
                 invoke.append(arn)
-            elif kind == "Workflow":
-                substitutions[placeholder] = state_machine_arn(self, what)
-            elif placeholder == "JobQueue":
+            elif resource.kind == "workflow":
+                substitutions[placeholder] = state_machine_arn(self, resource.name)
+            elif resource.kind == "job_queue":
                 assert job_queue is not None, f"{name} has Batch steps but the stack has no job queue"
                 substitutions[placeholder] = job_queue
-            elif kind == "JobDefinition":
+            elif resource.kind == "job_definition":
                 assert job_definitions is not None
-                substitutions[placeholder] = job_definitions[what]
-            elif placeholder == "ArtifactBucket":
-                substitutions[placeholder] = store.bucket.bucket_name
+                substitutions[placeholder] = job_definitions[resource.name]
             else:
-                raise ValueError(f"{name}: no resource stands for ${{{placeholder}}}")
+                assert resource.kind == "artifact_bucket"
+                substitutions[placeholder] = store.bucket.bucket_name
         if invoke:
             self.role.add_to_policy(iam.PolicyStatement(actions=["lambda:InvokeFunction"],
                                                         resources=sorted(set(invoke), key=str)))
         self._grant_jobs(job_queue, job_definitions or {})
-        self._grant_children(compiled.workflow.calls)
-        if "DISTRIBUTED" in compiled.asl_json:  # child executions of itself, items and results in S3
+        self._grant_children(spec.calls)
+        if compiled.distributed:  # child executions of itself, items and results in S3
             self._grant_children((name,))
             store.grant(self.role, store.prefixes(name))
         # the name AWS uses for state machine logs; an Express workflow's runs are read back from here

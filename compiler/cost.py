@@ -543,7 +543,6 @@ class _Walker:
         self.assumptions = assumptions
         self.prices = prices
         self.nested = nested
-        self.functions = {f.name: f for f in compiled.resources.functions}
         self.calls: dict[str, StepCall] = {}
         self.children: dict[str, CallWorkflow] = {}
         self.fanouts: dict[str, FanOut] = {}
@@ -658,9 +657,9 @@ class _Walker:
         call = self.calls.get(name) or self.calls.get(str(parameters.get("Payload", {}).get("state", "")))
         if call is None:
             raise CostError(f"{self.wf.name}: Task state {name!r} ({resource}) is not a step this estimate knows")
-        info = self.functions[call.step.name]
+        info = call.step.compute
         seconds, source, capped = self.duration(call)
-        if isinstance(call.step.compute, Batch):
+        if isinstance(info, Batch):
             instance = cheapest_instance(info.gpus, info.vcpus, info.memory, self.prices)
             self.steps[name] = StepCost(self.wf.name, name, call.step.name, "batch", info.memory, seconds, source,
                                         instance=instance.name, usd_per_hour=instance.usd_per_hour, gpus=info.gpus,

@@ -7,19 +7,18 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .asl.emit import EmitOptions, emit_asl
+from .asl.resources import ResourceRef
 from .checks import CheckContext, run_checks
+from .deployment.profile import AWS_PROFILE, TargetProfile
 from .dsl.errors import CompileError
-from .dsl.options import Batch
-from .dsl.quotas import DEFINITION_LIMIT, LAMBDA_MAX_TIMEOUT, LAMBDA_MEMORY_RANGE
-from .dsl.secrets import SecretRef
+from .dsl.quotas import DEFINITION_LIMIT
 from .dsl.workflows import WorkflowDef
 from .ir import Workflow
 from .limits import MAX_INLINE, KeySizes, SizePlan, SizeTracker, history_events
 from .parse import parse_workflow
 from .plan import Planner
 
-__all__ = ["DEFINITION_LIMIT", "CompiledWorkflow", "Resources", "check", "compile_workflow", "nested_workflows",
-           "to_json"]
+__all__ = ["CompiledWorkflow", "check", "compile_workflow", "nested_workflows", "to_json"]
 
 
 
@@ -29,46 +28,13 @@ def to_json(definition: Any) -> str:
 
 
 @dataclass(frozen=True)
-class StepFunction:
-    """One Lambda function or Batch job definition that cdk/ deploys for a step."""
-
-    name: str
-    ref: str
-    compute: str  # "lambda" | "batch"
-    memory: int
-    timeout: int | None
-    gpus: int = 0
-    vcpus: int = 0
-    image: str | None = None
-    secrets: tuple[SecretRef, ...] = ()  # what its role may read: these and nothing else
-
-    @property
-    def as_lambda(self) -> tuple[int, int]:
-        """(memory MB, timeout s) of the Lambda function that runs this step; for a Batch step
-        run as Lambda (where there is no Batch), as large and as long as Lambda allows."""
-        if self.compute == "batch":
-            return min(max(self.memory, 128), LAMBDA_MEMORY_RANGE[1]), min(self.timeout or LAMBDA_MAX_TIMEOUT,
-                                                                      LAMBDA_MAX_TIMEOUT)
-        return self.memory, self.timeout or LAMBDA_MAX_TIMEOUT
-
-
-@dataclass(frozen=True)
-class Resources:
-    """What the state machine refers to through ``${...}`` placeholders."""
-
-    functions: tuple[StepFunction, ...]
-    workflows: tuple[str, ...]  # ${Workflow_<name>}
-    approval: bool  # ${ApprovalFunction}
-    batch: bool  # ${JobQueue}
-    placeholders: tuple[str, ...]
-
-
-@dataclass(frozen=True)
 class CompiledWorkflow:
     workflow: Workflow
     definition: dict[str, Any]
     sizes: SizePlan
     planner: Planner = field(repr=False, compare=False)
+    resources: tuple[ResourceRef, ...] = ()  # what its ${...} placeholders stand for, as the emitter named them
+    profile: TargetProfile = AWS_PROFILE  # where it was compiled for
     warnings: tuple[str, ...] = ()
 
     @property
@@ -84,28 +50,19 @@ class CompiledWorkflow:
         return history_events(self.workflow, self.planner)
 
     @property
-    def resources(self) -> Resources:
-        functions = []
-        for info in sorted(self.workflow.steps.values(), key=lambda s: s.name):
-            compute = info.compute
-            if isinstance(compute, Batch):
-                functions.append(StepFunction(info.name, info.ref, "batch", compute.memory, info.timeout,
-                                              gpus=compute.gpus, vcpus=compute.vcpus, image=compute.image,
-                                              secrets=info.secrets))
-            else:
-                functions.append(StepFunction(info.name, info.ref, "lambda", compute.memory, compute.timeout_seconds,
-                                              secrets=info.secrets))
-        text = self.asl_json
-        import re
+    def approval(self) -> bool:
+        """Whether it has an approval gate (it names the approval function)."""
+        return any(r.kind == "approval_function" for r in self.resources)
 
-        placeholders = tuple(sorted(set(re.findall(r"\$\{([A-Za-z0-9_-]+)\}", text))))
-        return Resources(
-            functions=tuple(functions),
-            workflows=tuple(sorted(set(self.workflow.calls))),
-            approval="ApprovalFunction" in placeholders,
-            batch="JobQueue" in placeholders,
-            placeholders=placeholders,
-        )
+    @property
+    def batch(self) -> bool:
+        """Whether it submits AWS Batch jobs (it names the job queue)."""
+        return any(r.kind == "job_queue" for r in self.resources)
+
+    @property
+    def distributed(self) -> bool:
+        """Whether it has a distributed fan-out (its items and results in the artifact bucket)."""
+        return any(r.kind == "artifact_bucket" for r in self.resources)
 
 
 def check(definition: WorkflowDef[..., Any]) -> tuple[Workflow, Planner, list[CompileError]]:
@@ -116,37 +73,41 @@ def check(definition: WorkflowDef[..., Any]) -> tuple[Workflow, Planner, list[Co
     return workflow, planner, errors
 
 
-def _emit(workflow: Workflow, planner: Planner, batch_as_lambda: bool) -> tuple[dict[str, Any], SizePlan]:
+def _emit(workflow: Workflow, planner: Planner,
+          profile: TargetProfile) -> tuple[dict[str, Any], SizePlan, tuple[ResourceRef, ...]]:
     """Emit once to measure every state, then again with the inline limit that fits them all."""
     sizes = KeySizes(workflow, planner)
     tracker = SizeTracker(sizes)
-    asl = emit_asl(workflow, planner, EmitOptions(MAX_INLINE, batch_as_lambda), tracker)
+
+    def options(inline_limit: int) -> EmitOptions:
+        return EmitOptions(inline_limit, batch_as_lambda=profile.batch_as_lambda,
+                           map_concurrency=profile.map_concurrency)
+
+    asl, resources = emit_asl(workflow, planner, options(MAX_INLINE), tracker)
     plan = tracker.plan(workflow)
     if plan.inline_limit != MAX_INLINE:
-        asl = emit_asl(workflow, planner, EmitOptions(plan.inline_limit, batch_as_lambda), SizeTracker(sizes))
-    return asl, plan
+        asl, resources = emit_asl(workflow, planner, options(plan.inline_limit), SizeTracker(sizes))
+    return asl, plan, resources
 
 
-def compile_workflow(definition: WorkflowDef[..., Any], *, batch_as_lambda: bool = False) -> CompiledWorkflow:
-    """Compile a ``@workflow`` to ASL; raises the first :class:`CompileError` found.
-
-    ``batch_as_lambda`` compiles each AWS Batch step as an invocation of the step runner's
-    Lambda function instead, for places without Batch (LocalStack): the runner writes the
-    output where the job would, so every other state is the same.
-    """
+def compile_workflow(definition: WorkflowDef[..., Any], *, profile: TargetProfile = AWS_PROFILE) -> CompiledWorkflow:
+    """Compile a ``@workflow`` to ASL for ``profile``'s place (AWS by default; see
+    ``compiler/deployment/profile.py`` for what LocalStack needs instead); raises the first
+    :class:`CompileError` found."""
     if not isinstance(definition, WorkflowDef):
         raise TypeError(f"compile() takes a @workflow function, got {definition!r}")
     workflow, planner, errors = check(definition)
     if errors:
         raise errors[0]
-    asl, sizes = _emit(workflow, planner, batch_as_lambda)
+    asl, sizes, resources = _emit(workflow, planner, profile)
     size = len(to_json(asl).encode())
     if size > DEFINITION_LIMIT:
         raise CompileError(
             f"the compiled definition of {workflow.name!r} is {size:,} bytes; Step Functions takes at most "
             f"{DEFINITION_LIMIT:,}", rule="definition-size", location=workflow.location,
             hint="split the workflow into nested workflows (call one @workflow from another)")
-    return CompiledWorkflow(workflow=workflow, definition=asl, sizes=sizes, planner=planner)
+    return CompiledWorkflow(workflow=workflow, definition=asl, sizes=sizes, planner=planner, resources=resources,
+                            profile=profile)
 
 
 def nested_workflows(definition: WorkflowDef[..., Any]) -> list[WorkflowDef[..., Any]]:

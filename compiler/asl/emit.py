@@ -39,6 +39,7 @@ from ..limits import Size, SizeTracker
 from ..plan import Planner
 from ..protocol import MAP_PATH_KEY, RUN_KEY, VARS_KEY, envelope, item_path, results_prefix
 from ..seriesparallel import Leaf, Parallel, Series, SPNode
+from .resources import ResourceRef, ResourceUse
 from .states import (
     Catcher,
     ChoiceState,
@@ -60,6 +61,7 @@ __all__ = ["EmitOptions", "emit_asl"]
 class EmitOptions:
     inline_limit: int
     batch_as_lambda: bool = False  # where there is no AWS Batch (LocalStack): Batch steps invoke the runner
+    map_concurrency: int | None = None  # the most items any fan-out may run at once (LocalStack's cap)
 
 
 @dataclass
@@ -139,7 +141,8 @@ class Emitter:
         self.registry = NameRegistry()
         self._claim_names(workflow.body)
         self.paths = ValuePaths(workflow.name, workflow.bindings, workflow.params.names)
-        self.tasks = TaskBuilder(workflow, self.paths, options.inline_limit)
+        self.resources = ResourceUse()
+        self.tasks = TaskBuilder(workflow, self.paths, options.inline_limit, self.resources)
 
     def _claim_names(self, block: Block) -> None:
         from ..plan import blocks_of
@@ -477,7 +480,7 @@ class Emitter:
         elif self.paths.run_forwarded:
             selector[f"{RUN_KEY}.$"] = f"$.{RUN_KEY}"
         state = MapState(node.name, processor=machine, item_selector=selector, catch=scope.catchers(),
-                         max_concurrency=node.max_concurrency or None)
+                         max_concurrency=self._concurrency(node.max_concurrency))
         result_path, after = self._stored(node.binding, live, present)
         state.result_path = result_path
         items = node.items
@@ -487,7 +490,8 @@ class Emitter:
             state.mode = "DISTRIBUTED"
             if isinstance(items, BindingRef) and self.wf.bindings[items.key].kind is BindingKind.RESULT:
                 state.item_reader = {
-                    "Parameters": {"Bucket": "${ArtifactBucket}", "Key.$": f"{self.paths.var_path(items.key)}.ref"},
+                    "Parameters": {"Bucket": self.resources("artifact_bucket"),
+                                   "Key.$": f"{self.paths.var_path(items.key)}.ref"},
                     "ReaderConfig": {"InputType": "JSON"},
                     "Resource": "arn:aws:states:::s3:getObject",
                 }
@@ -496,7 +500,8 @@ class Emitter:
             prefix = results_prefix(self.wf.name, "{}", name_slug, "{}" if scope.in_map else None)
             args = run_name + (f", $.{MAP_PATH_KEY}" if scope.in_map else "")
             state.result_writer = {
-                "Parameters": {"Bucket": "${ArtifactBucket}", "Prefix.$": f"States.Format('{prefix}', {args})"},
+                "Parameters": {"Bucket": self.resources("artifact_bucket"),
+                               "Prefix.$": f"States.Format('{prefix}', {args})"},
                 "Resource": "arn:aws:states:::s3:putObject",
             }
             # Results always go to S3 (however many items there are); the state keeps a reference.
@@ -504,6 +509,12 @@ class Emitter:
                 state.result_selector = {"fields": {}, "ref.$": "$.ResultWriterDetails.Key", "value": None}
         scope.machine.add(state)
         return Fragment(state.name, [Exit(state, "next")]), after
+
+    def _concurrency(self, asked: int) -> int | None:
+        cap = self.options.map_concurrency
+        if cap is None:
+            return asked or None
+        return asked if 0 < asked <= cap else cap
 
     def try_(self, scope: Scope, node: Try, live: frozenset[str],
              present: frozenset[str]) -> tuple[Fragment | None, frozenset[str]]:
@@ -561,6 +572,8 @@ class Emitter:
         return Fragment(state.name, [])
 
 
-def emit_asl(workflow: Workflow, planner: Planner, options: EmitOptions, tracker: SizeTracker) -> dict[str, Any]:
-    """The ASL of ``workflow``; ``tracker`` is told the size of every state made."""
-    return Emitter(workflow, planner, options, tracker).emit()
+def emit_asl(workflow: Workflow, planner: Planner, options: EmitOptions,
+             tracker: SizeTracker) -> tuple[dict[str, Any], tuple[ResourceRef, ...]]:
+    """The ASL of ``workflow`` and the resources it names; ``tracker`` is told the size of every state made."""
+    emitter = Emitter(workflow, planner, options, tracker)
+    return emitter.emit(), emitter.resources.sorted()

@@ -11,6 +11,7 @@ from typing import Any
 from ..dsl.options import error_names, permanent_error_names
 from ..ir import Approve, BindingKind, BindingRef, CallWorkflow, LiteralValue, ParamRef, StepCall, StepInfo, Workflow
 from ..protocol import MAP_PATH_KEY, BatchArg, BatchJob, Dynamic, StepPayload
+from .resources import ResourceUse
 from .states import Catcher, Retrier, TaskState
 from .values import ValuePaths, slug
 
@@ -49,10 +50,11 @@ def retriers(step: StepInfo | None, *, lambda_invoke: bool) -> list[Retrier]:
 
 
 class TaskBuilder:
-    def __init__(self, workflow: Workflow, paths: ValuePaths, inline_limit: int) -> None:
+    def __init__(self, workflow: Workflow, paths: ValuePaths, inline_limit: int, resources: ResourceUse) -> None:
         self.wf = workflow
         self.paths = paths
         self.inline_limit = inline_limit
+        self.resource = resources
 
     def lambda_step(self, node: StepCall, in_map: bool, catchers: list[Catcher], result_path: str | None,
                     outer_names: frozenset[str] = frozenset(), *, batch: bool = False) -> TaskState:
@@ -74,7 +76,7 @@ class TaskBuilder:
         return TaskState(
             node.name,
             resource="arn:aws:states:::lambda:invoke",
-            parameters={"FunctionName": f"${{Function_{step.name}}}", "Payload": payload.encode()},
+            parameters={"FunctionName": self.resource("function", step.name), "Payload": payload.encode()},
             result_selector=None if batch else RESULT_SELECTOR,
             result_path=None if batch else result_path,
             timeout=step.timeout,
@@ -110,9 +112,9 @@ class TaskBuilder:
             resource="arn:aws:states:::batch:submitJob.sync",
             parameters={
                 "ContainerOverrides": {"Environment": job.environment()},
-                "JobDefinition": f"${{JobDefinition_{step.name}}}",
+                "JobDefinition": self.resource("job_definition", step.name),
                 "JobName": slug(node.name),
-                "JobQueue": "${JobQueue}",
+                "JobQueue": self.resource("job_queue"),
             },
             result_path=None,
             timeout=step.timeout,
@@ -129,7 +131,7 @@ class TaskBuilder:
         return TaskState(
             node.name,
             resource="arn:aws:states:::states:startExecution.sync:2",
-            parameters={"Input": child_input, "StateMachineArn": f"${{Workflow_{node.workflow}}}"},
+            parameters={"Input": child_input, "StateMachineArn": self.resource("workflow", node.workflow)},
             result_selector=CHILD_RESULT_SELECTOR,
             result_path=result_path,
             catch=catchers,
@@ -140,7 +142,7 @@ class TaskBuilder:
             node.name,
             resource="arn:aws:states:::lambda:invoke.waitForTaskToken",
             parameters={
-                "FunctionName": "${ApprovalFunction}",
+                "FunctionName": self.resource("approval_function"),
                 "Payload": {"execution.$": self.paths.run_id, "message": node.message, "state": node.name,
                             "token.$": "$$.Task.Token", "workflow": self.wf.name},
             },

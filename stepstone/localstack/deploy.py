@@ -1,32 +1,27 @@
-"""Put a workflow on LocalStack: the artifact bucket, the step functions, the state machine,
-the trigger rules. Idempotent: what is already there and unchanged is left alone.
+"""Put a workflow on LocalStack quickly, with API calls: its deployment plan (for LocalStack,
+``compiler/deployment/plan.py``) rendered. Idempotent: what is already there and unchanged is
+left alone. ``stepstone deploy --localstack`` renders the same plan with the CDK instead.
 
 What goes where (names are stable, so a re-deploy updates in place):
 
 - bucket ``stepstone-artifacts``: step outputs, lineage and approval requests (encrypted,
   public access blocked, EventBridge notifications on);
-- Lambda functions ``stepstone-<workflow>-<memory>mb-<timeout>s``: the step runner
-  (``lambdas.step_runner.handler``) with the workflow's code, one per distinct memory and
-  timeout, shared by the steps that ask for the same (a Batch step runs here as Lambda,
-  with Lambda's largest memory and 900-second limit, since LocalStack has no Batch);
-  ``stepstone-approval`` records approval requests;
-- state machine ``<workflow>`` (the compiled ASL with Batch steps as Lambda invocations,
-  placeholders replaced by these ARNs), after the workflows it calls; an Express workflow
-  logs its execution events to ``/aws/vendedlogs/states/<workflow>`` (it has no history);
-- for each ``s3_upload`` trigger: its bucket (EventBridge on) and an EventBridge rule
-  ``stepstone-<workflow>-s3-<n>`` whose target starts the state machine with the object's
-  bucket and key and the other parameters' defaults. LocalStack's S3 events percent-encode
-  the key (AWS's do not), so here the rule matches the encoded key and its target is
-  ``stepstone-s3-trigger`` (``lambdas.s3_trigger``), which decodes the key and starts the run.
+- Lambda functions ``stepstone-<workflow>-<memory>mb-<timeout>s[-<secrets>]``: the plan's
+  step-runner functions (``lambdas.step_runner.handler``) with the workflow's code (a Batch
+  step runs as Lambda here, since LocalStack has no Batch); ``stepstone-approval`` records
+  approval requests and ``stepstone-s3-trigger`` is the S3 relay;
+- state machine ``<workflow>`` (the plan's definition, compiled for LocalStack: Batch steps
+  as Lambda invocations, every fan-out capped; its placeholders replaced by these ARNs),
+  after the workflows it calls; an Express workflow logs its execution events to
+  ``/aws/vendedlogs/states/<workflow>`` (it has no history);
+- the plan's rules, ``stepstone-<workflow>-<rule>``: an ``s3_upload``'s (its bucket made,
+  EventBridge on; LocalStack's S3 events percent-encode the key, so the rule matches the
+  encoded key and starts the run through the S3 relay, which decodes it), another
+  workflow's success, and the schedules LocalStack can fire as rules (rates, crons in
+  UTC). Scheduler schedules are not put here: LocalStack accepts them and never fires them.
 
-Each fan-out (Map state) runs at most ``MAX_CONCURRENCY`` items at once here: every
-concurrent Lambda invocation on LocalStack is a process of this machine, and a fan-out with
-no limit (a distributed Map's default) would start one per item.
-
-Schedules are not deployed here: LocalStack's EventBridge Scheduler accepts schedules but
-never fires them (see LOCAL_AWS.md); ``cdk deploy`` puts them on AWS.
 IAM is not enforced by LocalStack's community edition: the role here only satisfies the
-APIs. The least-privilege roles are the CDK app's.
+APIs. The least-privilege roles are the CDK app's, from the same plan.
 """
 
 from __future__ import annotations
@@ -41,10 +36,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from compiler import compile_workflow
-from compiler.asl.walk import state_definitions
 from compiler.deployment.names import BUCKET_TAG, LOCAL_ARTIFACT_BUCKET, WORKFLOW_TAG, log_group
-from compiler.deployment.rules import s3_event_pattern, s3_relay_transformer
+from compiler.deployment.plan import STATE_MACHINE, FunctionSpec, StateMachineSpec, plan_deployment, secrets_id
+from compiler.deployment.profile import LOCALSTACK_PROFILE
 from compiler.dsl.triggers import S3Upload
 from compiler.dsl.workflows import WorkflowDef
 from compiler.pipeline import CompiledWorkflow, nested_workflows
@@ -54,21 +48,15 @@ from .clients import ACCOUNT, REGION, Clients
 from .harness import this_python
 from .package import code_zip, sha256_b64
 
-__all__ = ["ARTIFACT_BUCKET", "MAX_CONCURRENCY", "Deployed", "Deployer", "bound_concurrency", "state_machine_arn"]
+__all__ = ["ARTIFACT_BUCKET", "Deployed", "Deployer", "state_machine_arn"]
 
 ARTIFACT_BUCKET = LOCAL_ARTIFACT_BUCKET
 ROLE = "stepstone-localstack"
 APPROVAL_FUNCTION = "stepstone-approval"
 S3_TRIGGER_FUNCTION = "stepstone-s3-trigger"
 RUNTIME = "python3.12"
-# Items a fan-out runs at once here. LocalStack runs a distributed Map with no MaxConcurrency
-# one item per thread, and Lambda starts an execution environment (for stepstone's executor:
-# a process of about 65 MB) per concurrent invocation, so 500 items were 500 processes. Its
-# Step Functions interpreter runs under one GIL: on 2 cores a 100-item Map took 27, 30 and
-# 33 s at 4, 8 and 16 at once; more only costs memory.
-MAX_CONCURRENCY = 8
-_PLACEHOLDER = re.compile(r"\$\{([A-Za-z0-9_-]+)\}")
 Progress = Callable[[str], None]
+_OUR_RULE = re.compile(r"^(upload|schedule|after)\d+$|^s3-\d+$")  # the ids the plan gives rules (s3-N: before it)
 
 
 def state_machine_arn(name: str) -> str:
@@ -88,11 +76,11 @@ class Deployed:
     changed: list[str] = field(default_factory=list)  # what was created or updated
     children: list[Deployed] = field(default_factory=list)
     seconds: float = 0.0
-    capped: dict[str, int] = field(default_factory=dict)  # fan-outs bounded here: state -> items at once
 
 
-def _function_name(workflow: str, memory: int, timeout: int) -> str:
-    suffix = f"-{memory}mb-{timeout}s"
+def _function_name(workflow: str, function: FunctionSpec) -> str:
+    secrets = secrets_id(function.secrets)
+    suffix = f"-{function.memory}mb-{function.timeout}s" + (f"-{secrets.removeprefix('Secrets')}" if secrets else "")
     base = re.sub(r"[^A-Za-z0-9_-]", "-", f"stepstone-{workflow}")
     return base[: 64 - len(suffix)] + suffix
 
@@ -190,46 +178,48 @@ class Deployer:
     # --- one workflow -------------------------------------------------------------------
 
     def deploy(self, definition: WorkflowDef[..., Any], *, with_children: bool = True) -> Deployed:
-        """Deploy ``definition`` (and the workflows it calls, first)."""
+        """Deploy ``definition`` (and the workflows it calls, first: each with its own file's code)."""
         started = time.perf_counter()
         children: list[Deployed] = []
         if with_children:
             for callee in nested_workflows(definition):
                 children.append(self.deploy(callee, with_children=False))
-        compiled = compile_workflow(definition, batch_as_lambda=True)
-        workflow = compiled.workflow
+        (spec,) = plan_deployment([definition], LOCALSTACK_PROFILE).state_machines
+        workflow = spec.compiled.workflow
         self.progress(f"deploying {workflow.name} to LocalStack")
         self.bucket()
         changed: list[str] = []
         code = self._code(Path(definition.location.file))
-        resources: dict[str, str] = {}
-        functions: dict[str, str] = {}
         arns: dict[str, str] = {}
-        for step in compiled.resources.functions:
-            memory, timeout = step.as_lambda
-            name = _function_name(workflow.name, memory, timeout)
+        functions: dict[str, str] = {}
+        for step, function in sorted(spec.functions.items()):
+            name = _function_name(workflow.name, function)
             if name not in arns:
-                arns[name] = self._function(name, code, "lambdas.step_runner.handler", memory, timeout, changed)
-            functions[step.name] = name
-            resources[f"Function_{step.name}"] = arns[name]
-        text = compiled.asl_json
-        placeholders = set(_PLACEHOLDER.findall(text))
-        if "ApprovalFunction" in placeholders:
-            resources["ApprovalFunction"] = self._function(APPROVAL_FUNCTION, self._code(None),
+                arns[name] = self._function(name, code, "lambdas.step_runner.handler", function.memory,
+                                            function.timeout, changed)
+            functions[step] = name
+        values: dict[str, str] = {}
+        for resource in spec.resources:
+            if resource.kind == "function":
+                values[resource.template] = arns[functions[resource.name]]
+            elif resource.kind == "approval_function":
+                values[resource.template] = self._function(APPROVAL_FUNCTION, self._code(None),
                                                            "lambdas.approval.handler", 256, 30, changed)
-        for called in workflow.calls:
-            resources[f"Workflow_{called}"] = state_machine_arn(called)
-        resources["ArtifactBucket"] = ARTIFACT_BUCKET  # a distributed Map's item reader and result writer
-        missing = sorted(placeholders - set(resources))
-        if missing:
-            raise DeployError(f"{workflow.name}: nothing on LocalStack stands for {', '.join(missing)}")
-        definition_text, capped = bound_concurrency(_PLACEHOLDER.sub(lambda m: resources[m.group(1)], text))
-        arn = self._state_machine(workflow.name, definition_text, workflow.type, workflow.ref, changed)
-        rules = self._triggers(definition, compiled, arn, changed)
+            elif resource.kind == "workflow":
+                values[resource.template] = state_machine_arn(resource.name)
+            elif resource.kind == "artifact_bucket":  # a distributed Map's item reader and result writer
+                values[resource.template] = ARTIFACT_BUCKET
+            else:
+                raise DeployError(f"{workflow.name}: nothing on LocalStack stands for {resource.template}")
+        text = spec.definition_json
+        for template, value in values.items():
+            text = text.replace(template, value)
+        arn = self._state_machine(workflow.name, text, workflow.type, workflow.ref, changed)
+        rules = self._rules(spec, arn, changed)
         batch = tuple(sorted(s.name for s in workflow.steps.values() if s.is_batch))
-        return Deployed(workflow=workflow.name, state_machine=arn, compiled=compiled, functions=functions,
+        return Deployed(workflow=workflow.name, state_machine=arn, compiled=spec.compiled, functions=functions,
                         batch_as_lambda=batch, rules=rules, changed=changed, children=children,
-                        seconds=time.perf_counter() - started, capped=capped)
+                        seconds=time.perf_counter() - started)
 
     def _log_group(self, name: str) -> str:
         """The log group an Express workflow writes its execution events to (its only history)."""
@@ -305,47 +295,64 @@ class Deployer:
             raise DeployError(f"{workflow}: the s3_upload pattern {pattern} does not match as it should "
                               f"({inside!r} matched: {hit['Result']})")
 
-    def _triggers(self, definition: WorkflowDef[..., Any], compiled: CompiledWorkflow, arn: str,
-                  changed: list[str]) -> tuple[str, ...]:
+    def _rules(self, spec: StateMachineSpec, arn: str, changed: list[str]) -> tuple[str, ...]:
+        """The plan's rules for this state machine: upload rules through the S3 relay, the rest
+        starting the state machine itself (with the role that may)."""
         events = self.aws.events
-        workflow = compiled.workflow
         names: list[str] = []
-        uploads = [t for t in workflow.triggers if isinstance(t, S3Upload)]
         relay = self._function(S3_TRIGGER_FUNCTION, self._code(None), "lambdas.s3_trigger.handler", 256, 30,
-                               changed) if uploads else ""
-        for index, trigger in enumerate(uploads, start=1):
-            self.bucket(trigger.bucket)
-            name = f"stepstone-{workflow.name}-s3-{index}"[:64]
-            pattern = json.dumps(s3_event_pattern(trigger, url_encoded_keys=True))
-            self._check_pattern(workflow.name, trigger, pattern)
-            target = {"Id": "start-run", "Arn": relay,
-                      "InputTransformer": s3_relay_transformer(trigger, definition, arn)}
+                               changed) if any(rule.via_relay for rule in spec.rules) else ""
+        for rule in spec.rules:
+            name = f"stepstone-{spec.name}-{rule.id.lower()}"[:64]
             names.append(name)
+            pattern = dict(rule.event_pattern or {})
+            if rule.upstream is not None:
+                upstream = [state_machine_arn(rule.upstream)]
+                pattern = {**pattern, "detail": {**pattern["detail"], "stateMachineArn": upstream}}
+            target: dict[str, Any] = {"Id": "start-run", "Arn": relay if rule.via_relay else arn}
+            if not rule.via_relay:
+                target["RoleArn"] = self.role()
+            if rule.input is not None:
+                target["Input"] = rule.input
+            if rule.input_transformer is not None:
+                target["InputTransformer"] = {
+                    "InputPathsMap": dict(rule.input_transformer["InputPathsMap"]),
+                    "InputTemplate": str(rule.input_transformer["InputTemplate"]).replace(STATE_MACHINE, arn)}
+            if rule.trigger is not None:
+                self.bucket(rule.trigger.bucket)
+                self._check_pattern(spec.name, rule.trigger, json.dumps(pattern))
+            how: dict[str, Any] = {"ScheduleExpression": rule.schedule_expression} if rule.schedule_expression \
+                else {"EventPattern": json.dumps(pattern)}
             try:
-                same = (json.loads(events.describe_rule(Name=name).get("EventPattern", "{}")) == json.loads(pattern)
+                current = events.describe_rule(Name=name)
+                same = (current.get("ScheduleExpression") == rule.schedule_expression
+                        and json.loads(current.get("EventPattern") or "{}") == pattern
                         and events.list_targets_by_rule(Rule=name).get("Targets") == [target])
             except events.exceptions.ResourceNotFoundException:
                 same = False
             if same:
                 continue
-            events.put_rule(Name=name, EventPattern=pattern, State="ENABLED",
-                            Description=f"start {workflow.name} when a file lands in s3://{trigger.bucket}/"
-                                        f"{trigger.prefix}*{trigger.suffix}")
+            events.put_rule(Name=name, State="ENABLED", Description=rule.description[:512], **how)
             events.put_targets(Rule=name, Targets=[target])
             changed.append(f"rule {name}")
+        self._remove_stale_rules(spec.name, set(names), changed)
         return tuple(names)
 
-
-def bound_concurrency(definition: str, limit: int = MAX_CONCURRENCY) -> tuple[str, dict[str, int]]:
-    """The definition with every Map state running at most ``limit`` items at once (see
-    ``MAX_CONCURRENCY``), and the states it bounded with their limit; unchanged if none."""
-    machine = json.loads(definition)
-    capped: dict[str, int] = {}
-    for name, state in state_definitions(machine).items():  # the parsed states themselves: changed in place
-        if state.get("Type") == "Map" and not 0 < int(state.get("MaxConcurrency") or 0) <= limit:
-            assert isinstance(state, dict)
-            state["MaxConcurrency"] = capped[name] = limit
-    return (json.dumps(machine, indent=2, sort_keys=True) if capped else definition), capped
+    def _remove_stale_rules(self, workflow: str, keep: set[str], changed: list[str]) -> None:
+        """Rules this deployer made for the workflow that its plan no longer has (a trigger
+        removed, or named otherwise by an earlier stepstone): they would start runs nobody asked for."""
+        events = self.aws.events
+        prefix = f"stepstone-{workflow}-"
+        for page in events.get_paginator("list_rules").paginate(NamePrefix=prefix):
+            for found in page.get("Rules", []):
+                name = found["Name"]
+                if name in keep or not _OUR_RULE.match(name[len(prefix):]):
+                    continue
+                targets = [t["Id"] for t in events.list_targets_by_rule(Rule=name).get("Targets", [])]
+                if targets:
+                    events.remove_targets(Rule=name, Ids=targets)
+                events.delete_rule(Name=name)
+                changed.append(f"removed rule {name}")
 
 
 def _sample_event(trigger: S3Upload, key: str) -> dict[str, Any]:

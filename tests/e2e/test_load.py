@@ -32,11 +32,13 @@ from typing import Any
 
 import pytest
 
+from compiler.asl.walk import state_definitions
+from compiler.deployment.profile import LOCALSTACK_MAP_CONCURRENCY as MAX_CONCURRENCY
 from compiler.dsl.quotas import HISTORY_LIMIT
 from compiler.protocol import attempt_prefix, machine_of, run_prefix
 from lambdas.store import LocalStore
 from stepstone.local import LocalRun
-from stepstone.localstack.deploy import ARTIFACT_BUCKET, MAX_CONCURRENCY
+from stepstone.localstack.deploy import ARTIFACT_BUCKET
 from stepstone.records import RunRecord, new_run_id
 from stepstone.testing.localstack import LocalStackSession
 from tests.e2e import load_flows
@@ -284,7 +286,8 @@ def map_run(versioned: LocalStackSession, tmp_path_factory: pytest.TempPathFacto
     aws = versioned
     definition = load_flows.load_map
     deployed = aws.deploy(definition)
-    assert deployed.capped == {MAP_STATE: MAX_CONCURRENCY}, \
+    machine = json.loads(aws.aws.sfn.describe_state_machine(stateMachineArn=deployed.state_machine)["definition"])
+    assert state_definitions(machine)[MAP_STATE]["MaxConcurrency"] == MAX_CONCURRENCY, \
         "the fan-out has no limit of its own; here it runs a few items at once, not one process an item"
     params = definition.validate_params({"items": list(range(ITEMS))})
     before = host(aws)

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 import pytest
 
 from compiler import compile_workflow
+from compiler.deployment.profile import LOCALSTACK_PROFILE
 from compiler.protocol import run_prefix
 from examples.publish_metrics import METRICS_TOKEN, SIGNING_KEY, publish_metrics
 from stepstone.testing.localstack import LocalStackSession
@@ -73,7 +74,7 @@ def test_a_lambda_step_reads_its_secrets_at_run_time_and_nothing_keeps_them(
     assert any(key.endswith("post_metrics/attempt-0/lineage.json") for key in artifacts), sorted(artifacts)
     logs = step_logs(localstack, arn)
     assert any("step succeeded" in line for line in logs), logs
-    asl = compile_workflow(publish_metrics, batch_as_lambda=True).asl_json
+    asl = compile_workflow(publish_metrics, profile=LOCALSTACK_PROFILE).asl_json
     for value in secrets.values():
         assert value not in asl
         assert value not in history, "the execution history holds no secret"

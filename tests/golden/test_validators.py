@@ -17,6 +17,7 @@ import pytest
 from statelint.linter import Linter
 
 from compiler import compile_workflow
+from compiler.deployment.profile import LOCALSTACK_PROFILE
 from compiler.loader import load_module, workflows_in
 from tests.support.asl import asl_validator, asl_validator_problems, statelint_problems
 from tests.support.generate import compiled_workflows, workflow_source
@@ -32,7 +33,8 @@ def _definitions(tmp: Path) -> Iterator[tuple[str, dict[str, Any]]]:
     for path in EXAMPLES:
         for workflow in workflows_in(load_module(path)):
             yield f"{path.stem}.{workflow.name}", compile_workflow(workflow).definition
-            yield f"{path.stem}.{workflow.name}.no_batch", compile_workflow(workflow, batch_as_lambda=True).definition
+            yield (f"{path.stem}.{workflow.name}.localstack",
+                   compile_workflow(workflow, profile=LOCALSTACK_PROFILE).definition)
     folder = tmp / "generated"
     folder.mkdir()
     for seed, _, compiled in compiled_workflows(folder, range(GENERATED), lambda seed: 4 + seed % 35):

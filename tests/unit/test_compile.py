@@ -9,6 +9,8 @@ from pydantic import BaseModel, Field
 
 import stepstone
 from compiler import compile_workflow
+from compiler.deployment.plan import plan_deployment
+from compiler.deployment.profile import LOCALSTACK_PROFILE
 from compiler.parse import parse_workflow
 from stepstone import Batch, Retry, approve, step, workflow
 
@@ -305,7 +307,7 @@ def test_batch_steps_run_as_lambda_where_there_is_no_batch() -> None:
         return [without_gpu(v) for v in node] if isinstance(node, list) else node
 
     normal = asl(parent)
-    substituted = compile_workflow(parent, batch_as_lambda=True).definition
+    substituted = compile_workflow(parent, profile=LOCALSTACK_PROFILE).definition
     found = states(substituted)
     gpu = found["gpu"]
     assert gpu["Resource"] == "arn:aws:states:::lambda:invoke"
@@ -360,15 +362,19 @@ def test_a_dag_that_is_not_series_parallel_gets_one_ordering_and_says_so() -> No
 
 
 def test_what_the_deployment_must_provide() -> None:
-    """cdk/ deploys from this list: one function or job definition per step, and each placeholder."""
-    resources = compile_workflow(parent).resources
-    by_name = {f.name: f for f in resources.functions}
-    assert by_name["gpu"].compute == "batch" and by_name["gpu"].gpus == 1
-    assert by_name["start"].compute == "lambda" and by_name["start"].timeout == 300
-    assert resources.workflows == ("child",)
-    assert resources.approval and resources.batch
-    assert set(resources.placeholders) == {"ApprovalFunction", "Function_note", "Function_start",
-                                           "JobDefinition_gpu", "JobQueue", "Workflow_child"}
+    """Both deployers render this plan: a function (shared) or a job definition per step, and
+    each resource the definition names, as the emitter named it."""
+    plan = plan_deployment([parent])
+    spec = plan.state_machine("parent")
+    assert [(j.step, j.gpus) for j in plan.jobs] == [("gpu", 1)]
+    assert spec.functions["start"].timeout == 300 and "gpu" not in spec.functions
+    assert spec.calls == ("child",)
+    assert spec.compiled.approval and spec.compiled.batch
+    assert {r.placeholder for r in spec.resources} == {"ApprovalFunction", "Function_note", "Function_start",
+                                                       "JobDefinition_gpu", "JobQueue", "Workflow_child"}
+    on_localstack = plan_deployment([parent], LOCALSTACK_PROFILE)
+    assert not on_localstack.jobs and on_localstack.state_machine("parent").functions["gpu"].timeout == 900, \
+        "no Batch on LocalStack: the GPU step runs as Lambda, as long as Lambda allows"
 
 
 @workflow

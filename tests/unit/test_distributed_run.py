@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from compiler import compile_workflow
+from compiler.deployment.profile import LOCALSTACK_PROFILE
 from compiler.protocol import RUN_KEY
 from tests.e2e.load_flows import load_map
 from tests.support.generate import compiled_workflows
@@ -61,5 +62,5 @@ def test_generated_workflows_never_read_the_child_context_in_a_distributed_item(
     distributed = 0
     for _, definition, compiled in compiled_workflows(tmp_path, range(40), lambda seed: 12 + seed % 20, "dist"):
         distributed += check(compiled.definition)
-        distributed += check(compile_workflow(definition, batch_as_lambda=True).definition)
+        distributed += check(compile_workflow(definition, profile=LOCALSTACK_PROFILE).definition)
     assert distributed > 0, "the generated workflows should have distributed fan-outs"

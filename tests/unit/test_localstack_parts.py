@@ -187,22 +187,20 @@ def test_without_localstack_the_commands_say_how_to_start_it(monkeypatch: pytest
 
 
 def test_a_fan_out_runs_at_most_a_few_items_at_once_on_localstack() -> None:
+    """Compiled for LocalStack (both deployers), every Map is capped; for AWS none is."""
     from compiler import compile_workflow
-    from stepstone.localstack.deploy import MAX_CONCURRENCY, bound_concurrency
+    from compiler.asl.walk import state_definitions
+    from compiler.deployment.profile import LOCALSTACK_MAP_CONCURRENCY, LOCALSTACK_PROFILE
     from tests.e2e import flows, load_flows
 
-    unbounded = compile_workflow(load_flows.load_map, batch_as_lambda=True).asl_json  # a distributed Map, no limit
-    text, capped = bound_concurrency(unbounded)
-    assert capped == {"for x in items": MAX_CONCURRENCY}
-    assert json.loads(text)["States"]["for x in items"]["MaxConcurrency"] == MAX_CONCURRENCY
-    declared = compile_workflow(flows.wide_fan_out, batch_as_lambda=True).asl_json  # max_concurrency=5
-    assert bound_concurrency(declared) == (declared, {}), "a limit within the bound stays as it is"
-    inner = {"StartAt": "inner", "States": {"inner": {"Type": "Map", "End": True, "ItemProcessor": {
-        "StartAt": "x", "States": {"x": {"Type": "Pass", "End": True}}}}}}
-    nested = {"StartAt": "both", "States": {"both": {"Type": "Parallel", "End": True, "Branches": [
-        {"StartAt": "outer", "States": {"outer": {"Type": "Map", "MaxConcurrency": 40, "End": True,
-                                                  "ItemProcessor": inner}}}]}}}
-    assert bound_concurrency(json.dumps(nested))[1] == {"outer": MAX_CONCURRENCY, "inner": MAX_CONCURRENCY}
+    def limits(definition: Any, **options: Any) -> dict[str, Any]:
+        machine = compile_workflow(definition, **options).definition
+        return {name: s.get("MaxConcurrency") for name, s in state_definitions(machine).items() if s["Type"] == "Map"}
+
+    assert limits(load_flows.load_map) == {"for x in items": None}, "a distributed Map with no limit of its own"
+    assert limits(load_flows.load_map, profile=LOCALSTACK_PROFILE) == {"for x in items": LOCALSTACK_MAP_CONCURRENCY}
+    assert set(limits(flows.wide_fan_out, profile=LOCALSTACK_PROFILE).values()) == {5}, \
+        "a limit within the bound stays as it is"
 
 
 def test_the_plugin_writes_a_distributed_maps_results_where_the_step_runner_reads_them(tmp_path: Path) -> None:

@@ -15,6 +15,7 @@ import pytest
 from click.testing import CliRunner
 
 from compiler import CompileError, ParamsError, compile_workflow
+from compiler.deployment.plan import plan_deployment
 from compiler.dsl.credentials import credential_in, credential_name, split_words
 from compiler.loader import load_workflows
 from compiler.protocol import StepPayload
@@ -337,6 +338,7 @@ def test_a_local_run_keeps_no_secret_in_its_artifacts(monkeypatch: pytest.Monkey
 def test_the_compiled_workflow_names_no_secret_and_its_step_declares_both() -> None:
     compiled = compile_workflow(publish_metrics)
     assert "metrics-api-token" not in compiled.asl_json and "signing" not in compiled.asl_json
-    functions = {f.name: f for f in compiled.resources.functions}
-    assert functions["post_metrics"].secrets == (SIGNING_KEY, METRICS_TOKEN)
-    assert functions["evaluate"].secrets == ()
+    (spec,) = plan_deployment([publish_metrics]).state_machines
+    assert spec.functions["post_metrics"].secrets == (SIGNING_KEY, METRICS_TOKEN)
+    assert spec.functions["evaluate"].secrets == ()
+    assert spec.functions["post_metrics"] is not spec.functions["evaluate"], "a step's secrets are its function's"
