@@ -27,7 +27,8 @@ def build(app: Any, root: Path) -> list[Any]:
     from compiler.deployment.profile import AWS_PROFILE, LOCALSTACK_PROFILE
     from compiler.loader import load_module, workflows_in
 
-    from .settings import Settings, SettingsError
+    from .errors import SettingsError
+    from .settings import Settings
     from .stacks import SharedStack, WorkflowStack, stack_name
 
     settings = Settings.from_context(app.node.try_get_context, root)
@@ -63,11 +64,10 @@ def main() -> None:
     from aws_cdk import App
 
     from compiler.dsl.errors import CompileError
-    from compiler.loader import LoadError
+    from compiler.errors import LoadError
 
-    from .bundle import BundleError
+    from .errors import BundleError, SettingsError
     from .nag import check
-    from .settings import SettingsError
 
     app = App()
     root = Path.cwd()
@@ -77,10 +77,10 @@ def main() -> None:
         build(app, root)
     except CompileError as exc:
         print(f"stepstone: {exc.location}: {exc.message}" if exc.location else f"stepstone: {exc}", file=sys.stderr)
-        sys.exit(2)
+        sys.exit(2)  # bad input, as the command line says it (stepstone/console.py)
     except (SettingsError, BundleError, LoadError) as exc:
         print(f"stepstone: {exc}", file=sys.stderr)
-        sys.exit(2)
+        sys.exit(2)  # bad input, as the command line says it (stepstone/console.py)
     check(app)
     app.synth()
 

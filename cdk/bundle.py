@@ -27,6 +27,8 @@ from pathlib import Path
 
 from compiler.sources import function_sources
 
+from .errors import BundleError
+
 __all__ = ["PYTHON", "RUNTIME_REQUIREMENTS", "BundleError", "code_folder", "image_context", "layer_folder",
            "runtime_requirements"]
 
@@ -36,10 +38,6 @@ RUNTIME_REQUIREMENTS = ("pydantic", "aws-lambda-powertools[tracer]", "boto3", "t
 PYTHON = f"{sys.version_info.major}.{sys.version_info.minor}"  # the functions run the Python they were tested with
 PLATFORM = "manylinux2014_x86_64"
 BYTECODE = b"pyc:unchecked-hash"  # part of every cache key: folders built before bytecode went in are not reused
-
-
-class BundleError(Exception):
-    """The dependencies could not be downloaded; the message has pip's own words."""
 
 
 def _root() -> Path:

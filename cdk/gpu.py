@@ -1,5 +1,6 @@
 """AWS Batch for GPU steps: a managed EC2 compute environment of GPU instances on the ECS
-GPU AMI and a job queue (shared), and per workflow file the runner image and one job
+GPU AMI (the types of ``compiler/deployment/instances.py``, which the cost model prices) and
+a job queue (shared), and per workflow file the runner image and one job
 definition per Batch step with its GPUs, vCPUs and memory.
 
 The image is built from ``cdk.bundle.image_context`` by ``cdk deploy`` (Docker needed there,
@@ -21,15 +22,15 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
+from compiler.deployment.instances import GPU_INSTANCES
 from compiler.deployment.plan import BatchJobSpec, secrets_id
 
 from .artifacts import Artifacts
 from .nag import accept, accept_wildcard
 from .runners import grant_secrets
 
-__all__ = ["GPU_INSTANCE_TYPES", "GpuJobs", "GpuQueue", "gpu_queue_arn"]
+__all__ = ["GpuJobs", "GpuQueue", "gpu_queue_arn"]
 
-GPU_INSTANCE_TYPES = ("g5.xlarge", "g5.2xlarge", "g5.4xlarge", "g5.12xlarge", "g6.xlarge", "g6.2xlarge")
 QUEUE = "stepstone-gpu"
 
 
@@ -50,7 +51,7 @@ class GpuQueue(Construct):
                                            description="stepstone GPU jobs: no inbound traffic")
         self.environment = batch.ManagedEc2EcsComputeEnvironment(
             self, "Gpu", vpc=self.vpc, vpc_subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PUBLIC),
-            security_groups=[security_group], instance_types=[ec2.InstanceType(t) for t in GPU_INSTANCE_TYPES],
+            security_groups=[security_group], instance_types=[ec2.InstanceType(i.name) for i in GPU_INSTANCES],
             use_optimal_instance_classes=False, minv_cpus=0, maxv_cpus=max_vcpus,
             images=[batch.EcsMachineImage(image_type=batch.EcsMachineImageType.ECS_AL2_NVIDIA)],
             allocation_strategy=batch.AllocationStrategy.BEST_FIT_PROGRESSIVE)

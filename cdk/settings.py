@@ -19,14 +19,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .errors import SettingsError
+
 __all__ = ["LOG_LEVELS", "Settings", "SettingsError"]
 
 LOG_LEVELS = ("ALL", "ERROR", "FATAL", "OFF")
 PREFIX = "stepstone:"
-
-
-class SettingsError(Exception):
-    """A context value the app cannot use; the message names it and says what it takes."""
 
 
 def _flag(value: Any) -> bool:

@@ -17,17 +17,10 @@ from typing import Any
 
 from .dsl.errors import CompileError, Location
 from .dsl.workflows import WorkflowDef
+from .errors import LoadError
 
 __all__ = ["LoadError", "load_module", "load_workflows", "module_name_for", "split_spec",
            "workflows_in"]
-
-
-class LoadError(Exception):
-    """The file or the workflow asked for does not exist (a usage error, not a compile error)."""
-
-    def __init__(self, message: str, *, hint: str | None = None) -> None:
-        super().__init__(message)
-        self.hint = hint
 
 
 def split_spec(spec: str) -> tuple[Path, str | None]:

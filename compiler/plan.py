@@ -29,7 +29,7 @@ from .ir import (
 )
 from .seriesparallel import Decomposition, decompose
 
-__all__ = ["Planner", "blocks_of", "condition_values", "node_values"]
+__all__ = ["Planner", "all_nodes", "blocks_of", "condition_values", "node_values"]
 
 
 def blocks_of(node: Node) -> Iterator[Block]:
@@ -44,6 +44,14 @@ def blocks_of(node: Node) -> Iterator[Block]:
         yield node.body
         for handler in node.handlers:
             yield handler.body
+
+
+def all_nodes(block: Block) -> Iterator[Node]:
+    """Every node of a block, those of the blocks inside it too (in program order, outside in)."""
+    for unit in block.units:
+        yield unit.node
+        for inner in blocks_of(unit.node):
+            yield from all_nodes(inner)
 
 
 def condition_values(condition: Condition) -> Iterator[Value]:

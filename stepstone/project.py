@@ -33,7 +33,8 @@ def lookup_workflow(name: str, files: list[str],
     """(spec, workflow) of the workflow called ``name`` in ``files`` (those that do not load
     are passed over), or None; ``known`` collects the names seen."""
     from compiler.dsl.errors import CompileError
-    from compiler.loader import LoadError, load_workflows
+    from compiler.errors import LoadError
+    from compiler.loader import load_workflows
 
     for file in files:
         try:

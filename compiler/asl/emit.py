@@ -14,8 +14,8 @@ final Pass when the state there cannot end, such as a Choice).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any, Literal
+from dataclasses import dataclass
+from typing import Any
 
 from ..deployment.names import COMMENT_PREFIX
 from ..ir import (
@@ -32,13 +32,14 @@ from ..ir import (
     StepCall,
     Try,
     Unit,
-    Value,
     Workflow,
 )
-from ..limits import Size, SizeTracker
+from ..limits import SizeTracker
 from ..plan import Planner
-from ..protocol import MAP_PATH_KEY, RUN_KEY, VARS_KEY, envelope, item_path, results_prefix
+from ..protocol import MAP_PATH_KEY, RUN_KEY, VARS_KEY, envelope
 from ..seriesparallel import Leaf, Parallel, Series, SPNode
+from .fragments import CatchContext, Exit, Fragment, Scope, fill_pass, leaves, wire
+from .maps import distribute, item_selector
 from .resources import ResourceRef, ResourceUse
 from .states import (
     Catcher,
@@ -48,12 +49,11 @@ from .states import (
     NameRegistry,
     ParallelState,
     PassState,
-    State,
     StateMachine,
     TaskState,
 )
 from .tasks import TaskBuilder
-from .values import PassContent, ValuePaths, slug
+from .values import ValuePaths
 
 __all__ = ["EmitOptions", "emit_asl"]
 
@@ -62,74 +62,6 @@ class EmitOptions:
     inline_limit: int
     batch_as_lambda: bool = False  # where there is no AWS Batch (LocalStack): Batch steps invoke the runner
     map_concurrency: int | None = None  # the most items any fan-out may run at once (LocalStack's cap)
-
-
-@dataclass
-class Exit:
-    state: State
-    slot: Literal["next", "default"] | int
-
-
-@dataclass
-class Fragment:
-    entry: str
-    exits: list[Exit] = field(default_factory=list)
-
-
-@dataclass
-class CatchContext:
-    catchers: list[Catcher]
-    handlers: list[tuple[tuple[str, ...], str | None, str]]  # (errors, error key, entry state)
-
-
-@dataclass
-class Scope:
-    machine: StateMachine
-    kind: Literal["top", "branch", "iteration"]
-    in_map: bool
-    base: Size  # what every state of this machine carries besides its values: the parameters
-    result: Value | None = None
-    catches: list[CatchContext] = field(default_factory=list)
-    outer_names: frozenset[str] = frozenset()  # what excepts around the Parallel or Map this is in catch
-
-    def catchers(self) -> list[Catcher]:
-        out: list[Catcher] = []
-        for context in reversed(self.catches):
-            out.extend(context.catchers)
-        return out
-
-    def caught_names(self) -> frozenset[str]:
-        """Error names every except around this point catches, across Parallel and Map boundaries:
-        a step inside reports a subclass under them, so the failure reaches the right Catch."""
-        names = {n for context in self.catches for c in context.catchers for n in c.errors}
-        return self.outer_names | names
-
-
-def _fill(state: PassState, content: PassContent) -> None:
-    if content.has_result:
-        state.result = content.result
-    state.input_path = content.input_path
-    state.parameters = content.parameters
-
-
-def _leaves(tree: SPNode) -> list[int]:
-    if isinstance(tree, Leaf):
-        return [tree.index]
-    return [i for part in tree.parts for i in _leaves(part)]
-
-
-def _wire(exits: list[Exit], target: str) -> None:
-    for ex in exits:
-        state = ex.state
-        if ex.slot == "next":
-            state.next = target
-        elif ex.slot == "default":
-            assert isinstance(state, ChoiceState)
-            state.default = target
-        else:
-            assert isinstance(state, ChoiceState)
-            rule, _ = state.choices[ex.slot]
-            state.choices[ex.slot] = (rule, target)
 
 
 class Emitter:
@@ -181,7 +113,7 @@ class Emitter:
         if scope.kind == "top":
             done = PassState(self.registry.fresh("done"), result=envelope(None), end=True)
             scope.machine.add(done)
-            _wire(exits, done.name)
+            wire(exits, done.name)
             return
         output_path = self._output_path(scope)
         closable = [e for e in exits if e.slot == "next" and isinstance(e.state, (TaskState, PassState,
@@ -197,7 +129,7 @@ class Emitter:
         if rest:
             final = self._output_state(scope, "item done" if scope.kind == "iteration" else "branch done")
             scope.machine.add(final)
-            _wire(rest, final.name)
+            wire(rest, final.name)
 
     def _output_path(self, scope: Scope) -> str | None:
         if scope.kind != "iteration":
@@ -268,7 +200,7 @@ class Emitter:
             if first is None:
                 first = fragment
             else:
-                _wire(exits, fragment.entry)
+                wire(exits, fragment.entry)
             exits = fragment.exits
         if first is None:
             return None, present
@@ -297,7 +229,7 @@ class Emitter:
                                    else f"{first_names[0]} + {len(first_names) - 1} more")
         # Each branch gets only what the branches read and what must outlive the Parallel,
         # so the branches' combined result (every branch's final state) stays small.
-        units = [block.units[i] for i in _leaves(tree)]
+        units = [block.units[i] for i in leaves(tree)]
         fields: set[str] = set()
         reads: set[str] = set()
         for unit in units:
@@ -413,7 +345,7 @@ class Emitter:
         if node.binding not in live:
             return None, present
         state = PassState(node.name, result_path=self.paths.var_path(node.binding))
-        _fill(state, self.paths.copied(node.value, self.wf.bindings[node.binding], scope.in_map))
+        fill_pass(state, self.paths.copied(node.value, self.wf.bindings[node.binding], scope.in_map))
         scope.machine.add(state)
         return Fragment(state.name, [Exit(state, "next")]), present | {node.binding}
 
@@ -429,7 +361,7 @@ class Emitter:
             if fragment is None:
                 exits.append(Exit(state, index))
             else:
-                _wire([Exit(state, index)], fragment.entry)
+                wire([Exit(state, index)], fragment.entry)
                 exits.extend(fragment.exits)
             if not branch.body.returns:
                 afters.append(after)
@@ -466,19 +398,8 @@ class Emitter:
             self.finish(inner, fragment)
         finally:
             self.paths.run_name, self.paths.run_id = run_name, run_id
-        selector: dict[str, Any] = {}
-        for field_name in sorted(params_used):
-            selector[f"{field_name}.$"] = f"$.{field_name}"
-        selector[VARS_KEY] = {**{f"{k}.$": self.paths.var_path(k) for k in outer},
-                              f"{node.item}.$": "$$.Map.Item.Value"}
-        name_slug = slug(node.name)
-        item = item_path("{}" if scope.in_map else None, name_slug, "{}")
-        selector[f"{MAP_PATH_KEY}.$"] = (f"States.Format('{item}', $.{MAP_PATH_KEY}, $$.Map.Item.Index)"
-                                         if scope.in_map else f"States.Format('{item}', $$.Map.Item.Index)")
-        if distributed:
-            selector[RUN_KEY] = {"name.$": run_name, "id.$": run_id}
-        elif self.paths.run_forwarded:
-            selector[f"{RUN_KEY}.$"] = f"$.{RUN_KEY}"
+        selector = item_selector(self.paths, node, sorted(params_used), outer, in_map=scope.in_map,
+                                 distributed=distributed, run=(run_name, run_id))
         state = MapState(node.name, processor=machine, item_selector=selector, catch=scope.catchers(),
                          max_concurrency=self._concurrency(node.max_concurrency))
         result_path, after = self._stored(node.binding, live, present)
@@ -487,26 +408,8 @@ class Emitter:
         if node.mode == "inline":
             state.items_path = self.paths.items_path(items)
         else:
-            state.mode = "DISTRIBUTED"
-            if isinstance(items, BindingRef) and self.wf.bindings[items.key].kind is BindingKind.RESULT:
-                state.item_reader = {
-                    "Parameters": {"Bucket": self.resources("artifact_bucket"),
-                                   "Key.$": f"{self.paths.var_path(items.key)}.ref"},
-                    "ReaderConfig": {"InputType": "JSON"},
-                    "Resource": "arn:aws:states:::s3:getObject",
-                }
-            else:
-                state.items_path = self.paths.items_path(items)
-            prefix = results_prefix(self.wf.name, "{}", name_slug, "{}" if scope.in_map else None)
-            args = run_name + (f", $.{MAP_PATH_KEY}" if scope.in_map else "")
-            state.result_writer = {
-                "Parameters": {"Bucket": self.resources("artifact_bucket"),
-                               "Prefix.$": f"States.Format('{prefix}', {args})"},
-                "Resource": "arn:aws:states:::s3:putObject",
-            }
-            # Results always go to S3 (however many items there are); the state keeps a reference.
-            if result_path is not None:
-                state.result_selector = {"fields": {}, "ref.$": "$.ResultWriterDetails.Key", "value": None}
+            distribute(state, self.paths, self.resources, self.wf, node, in_map=scope.in_map, run_name=run_name,
+                       keeps_result=result_path is not None)
         scope.machine.add(state)
         return Fragment(state.name, [Exit(state, "next")]), after
 
@@ -549,7 +452,7 @@ class Emitter:
 
     def return_(self, scope: Scope, node: Return) -> Fragment:
         state = PassState(node.name, end=True)
-        _fill(state, self.paths.returned(node.value, scope.in_map))
+        fill_pass(state, self.paths.returned(node.value, scope.in_map))
         scope.machine.add(state)
         return Fragment(state.name, [])
 

@@ -15,18 +15,14 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from ..errors import PathError
+
 __all__ = ["PathError", "holds", "read", "render"]
 
 JSON = Any
 _STEP = re.compile(r"\.([A-Za-z_][A-Za-z0-9_]*)|\[(\d+)\]")
 _FORMAT = re.compile(r"^States\.Format\('((?:[^'\\]|\\.)*)'((?:\s*,\s*[^,)]+)*)\)$")
 _TO_STRING = re.compile(r"^States\.JsonToString\((.+)\)$")
-
-
-class PathError(LookupError):
-    """A path that reads nothing: Step Functions fails the run with States.Runtime."""
-
-    error_name = "States.Runtime"
 
 
 def read(path: str, state: JSON, context: Mapping[str, JSON]) -> JSON:

@@ -13,9 +13,8 @@ from collections.abc import Iterable, Iterator
 from ..dsl.errors import CompileError
 from ..dsl.options import error_names
 from ..ir import Block, CallWorkflow, FanOut, Node, StepCall, Try
-from ..plan import blocks_of
+from ..plan import all_nodes, blocks_of
 from . import CheckContext, rule
-from .structure import _units
 
 OPAQUE_HINT = "name 'States.TaskFailed' (and 'States.Timeout') instead, or leave on= out to retry every failure"
 
@@ -27,7 +26,7 @@ def _named(names: tuple[str, ...]) -> list[str]:
 @rule("opaque-error")
 def batch_retry(context: CheckContext) -> Iterable[CompileError]:
     seen: set[str] = set()
-    for node in _units(context.workflow.body):
+    for node in all_nodes(context.workflow.body):
         if not isinstance(node, StepCall) or not node.step.is_batch or node.step.name in seen:
             continue
         seen.add(node.step.name)
@@ -53,7 +52,7 @@ def _opaque_states(block: Block) -> Iterator[Node]:
 
 @rule("opaque-except")
 def opaque_except(context: CheckContext) -> Iterable[CompileError]:
-    for node in _units(context.workflow.body):
+    for node in all_nodes(context.workflow.body):
         if not isinstance(node, Try):
             continue
         opaque = list(_opaque_states(node.body))

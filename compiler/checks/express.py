@@ -8,8 +8,8 @@ from ..dsl.errors import CompileError
 from ..dsl.quotas import EXPRESS_MAX_SECONDS
 from ..ir import Approve, CallWorkflow, FanOut, StepCall
 from ..limits import longest_run, step_seconds
+from ..plan import all_nodes
 from . import CheckContext, rule
-from .structure import _units
 
 
 @rule("express")
@@ -18,7 +18,7 @@ def express_integrations(context: CheckContext) -> Iterable[CompileError]:
     if wf.type != "express":
         return
     hint = "use type='standard' for this workflow"
-    for node in _units(wf.body):
+    for node in all_nodes(wf.body):
         if isinstance(node, StepCall) and node.step.is_batch:
             yield CompileError(f"{node.name} runs on AWS Batch, which an Express workflow cannot wait for (.sync)",
                                rule="express", location=node.location, hint=hint)
@@ -44,7 +44,7 @@ def express_duration(context: CheckContext) -> Iterable[CompileError]:
         return
     seconds = longest_run(wf, context.planner)
     if seconds > EXPRESS_MAX_SECONDS and seconds != float("inf"):
-        steps = [n for n in _units(wf.body) if isinstance(n, StepCall) and n.step.timeout]
+        steps = [n for n in all_nodes(wf.body) if isinstance(n, StepCall) and n.step.timeout]
         slowest = max(steps, key=lambda n: step_seconds(n), default=None)
         detail = ""
         if slowest is not None:

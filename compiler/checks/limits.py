@@ -8,13 +8,13 @@ from ..dsl.errors import CompileError
 from ..dsl.quotas import HISTORY_LIMIT, INLINE_MAP_CONCURRENCY
 from ..ir import FanOut
 from ..limits import history_events
+from ..plan import all_nodes
 from . import CheckContext, rule
-from .structure import _units
 
 
 @rule("inline-map-concurrency")
 def inline_concurrency(context: CheckContext) -> Iterable[CompileError]:
-    for node in _units(context.workflow.body):
+    for node in all_nodes(context.workflow.body):
         if isinstance(node, FanOut) and node.mode == "inline" and node.max_concurrency > INLINE_MAP_CONCURRENCY:
             yield CompileError(
                 f"max_concurrency={node.max_concurrency}: an inline fan-out runs at most {INLINE_MAP_CONCURRENCY} "
@@ -30,7 +30,7 @@ def history(context: CheckContext) -> Iterable[CompileError]:
         return
     events = history_events(wf, context.planner)
     if events > HISTORY_LIMIT:
-        biggest = max((n for n in _units(wf.body) if isinstance(n, FanOut) and n.mode == "inline"),
+        biggest = max((n for n in all_nodes(wf.body) if isinstance(n, FanOut) and n.mode == "inline"),
                       key=lambda n: n.max_items or 0, default=None)
         yield CompileError(
             f"a run of {wf.name!r} can write up to {events:,} history events; Step Functions stops a run at "

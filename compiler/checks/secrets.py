@@ -34,9 +34,8 @@ from .. import typeinfo
 from ..dsl.credentials import credential_in, credential_name
 from ..dsl.errors import CompileError, Location
 from ..ir import Approve, CallWorkflow, Copy, FanOut, If, LiteralValue, Node, Raise, Return, StepCall, Value
-from ..plan import condition_values
+from ..plan import all_nodes, condition_values
 from . import CheckContext, rule
-from .structure import _units
 
 PARAMETER_HINT = ("keep it in AWS Secrets Manager (or SSM Parameter Store) and let the step read it: "
                   "PASSWORD = Secret('prod/db-password') at module level, @step(secrets=[PASSWORD]) on the step, "
@@ -206,7 +205,7 @@ def secret_literal(context: CheckContext) -> Iterable[CompileError]:
             yield CompileError(f"the params of this trigger hold what looks like {kind}; a trigger rule's input is "
                                "stored in clear", rule="secret-literal", location=trigger.location or workflow.location,
                                hint=LITERAL_HINT)
-    for node in _units(workflow.body):
+    for node in all_nodes(workflow.body):
         texts: list[Any] = [v.value for v in _values(node) if isinstance(v, LiteralValue)]
         if isinstance(node, Raise):
             texts.append(node.cause)

@@ -10,24 +10,17 @@ from typing import Any
 
 from ..dsl.errors import CompileError, Location
 from ..dsl.quotas import STATE_NAME_LIMIT
-from ..ir import Block, CallWorkflow, Workflow
-from ..plan import blocks_of
+from ..ir import CallWorkflow, Workflow
+from ..plan import all_nodes
 from . import CheckContext, rule
 
 _NAME_OK = re.compile(rf"^[A-Za-z0-9 _.()'=!+-]{{1,{STATE_NAME_LIMIT}}}$")
 
 
-def _units(block: Block) -> Iterator[Any]:
-    for unit in block.units:
-        yield unit.node
-        for inner in blocks_of(unit.node):
-            yield from _units(inner)
-
-
 @rule("state-name")
 def state_names(context: CheckContext) -> Iterable[CompileError]:
     """State names: at most 80 characters, in characters every Step Functions console shows."""
-    for node in _units(context.workflow.body):
+    for node in all_nodes(context.workflow.body):
         if not _NAME_OK.match(node.name):
             yield CompileError(f"state name {node.name!r} is longer than 80 characters or uses characters "
                                "Step Functions' logs reject", rule="state-name", location=node.location,
@@ -85,7 +78,7 @@ def workflow_cycles(context: CheckContext) -> Iterable[CompileError]:
 def nested_workflows(context: CheckContext) -> Iterable[CompileError]:
     """A called workflow is deployed as its own state machine; its name must differ."""
     wf: Workflow = context.workflow
-    for node in _units(wf.body):
+    for node in all_nodes(wf.body):
         if isinstance(node, CallWorkflow) and node.workflow == wf.name:
             yield CompileError(f"workflow {wf.name!r} calls a workflow with its own name", rule="cycle",
                                location=node.location, hint="rename one of the two workflows")

@@ -11,9 +11,10 @@ import click
 from rich.markup import escape
 
 from compiler import CompileError, compile_workflow
+from compiler.errors import LoadError
 from compiler.explain import explain
 from compiler.graph import FORMATS, build_graph, render, status_classes, to_mermaid
-from compiler.loader import LoadError, load_module, load_workflows, split_spec, workflows_in
+from compiler.loader import load_module, load_workflows, split_spec, workflows_in
 from compiler.parse import parse_workflow
 from compiler.pipeline import check
 

@@ -7,7 +7,8 @@ from typing import Any
 
 from compiler import CompileError, compile_workflow
 from compiler.dsl.workflows import WorkflowDef
-from compiler.loader import LoadError, load_workflows
+from compiler.errors import LoadError
+from compiler.loader import load_workflows
 from compiler.pipeline import CompiledWorkflow
 
 from ..console import EXIT_COMPILE, fail, print_compile_error

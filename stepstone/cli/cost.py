@@ -14,7 +14,8 @@ from rich.markup import escape
 from rich.table import Table
 
 from compiler import CompileError
-from compiler.cost import Assumptions, CostError, Estimate, Range, StepCost, compile_nested, estimate
+from compiler.cost import Assumptions, Estimate, Range, StepCost, compile_nested, estimate
+from compiler.errors import CostError
 
 from ..console import EXIT_COMPILE, fail, out, print_compile_error
 from . import main

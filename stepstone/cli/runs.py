@@ -163,8 +163,8 @@ def _graph(record: RunRecord) -> Any:
     """The workflow's graph (from its file), or None when the file is not here."""
     from compiler.dsl.decorated import import_ref
     from compiler.dsl.errors import CompileError
+    from compiler.errors import LoadError
     from compiler.graph import build_graph
-    from compiler.loader import LoadError
     from compiler.parse import parse_workflow
 
     definition: Any = None

@@ -66,7 +66,7 @@ from .attempts import timeout_invoker
 from .logs import capture_output, step_log
 from .options import ExecutorOptions
 from .records import find_run, save_run
-from .values import Frame, RunDataError
+from .values import RunDataError, StateView
 
 __all__ = ["Approver", "LocalRun", "RunResult"]
 
@@ -129,7 +129,7 @@ class LocalRun:
         record.params = params
         self._save()
         self.on_event(Event("run", record, note="started"))
-        frame = Frame(self.workflow, self.run_id, params, self.store)
+        frame = StateView(self.workflow, self.run_id, params, self.store)
         clock = time.perf_counter()
         output: JSON = None
         try:
@@ -188,7 +188,7 @@ class LocalRun:
 
     # --- blocks -------------------------------------------------------------------------------
 
-    def block(self, block: Block, frame: Frame, outer: _Stop | None = None) -> None:
+    def block(self, block: Block, frame: StateView, outer: _Stop | None = None) -> None:
         """Run a block's units in the emitter's layout; raises _Returned or RunFailedError."""
         if not block.units:
             return
@@ -198,7 +198,7 @@ class LocalRun:
             return
         self._layout(block, self.planner.layout(block).tree, frame, _Stop(outer))
 
-    def _layout(self, block: Block, tree: SPNode, frame: Frame, stop: _Stop) -> None:
+    def _layout(self, block: Block, tree: SPNode, frame: StateView, stop: _Stop) -> None:
         """A Leaf runs its unit, a Series its parts in order, a Parallel its parts side by side
         (a Parallel state): the first failure stops what has not started yet, in every branch."""
         if isinstance(tree, Leaf):
@@ -224,13 +224,13 @@ class LocalRun:
         if branches.error is not None:
             raise branches.error
 
-    def unit(self, node: Node, frame: Frame, stop: _Stop | None = None) -> None:
+    def unit(self, node: Node, frame: StateView, stop: _Stop | None = None) -> None:
         try:
             self._unit(node, frame, stop)
         except RunDataError as bad:  # what Step Functions reports as States.Runtime
             raise RunFailedError("States.Runtime", str(bad), node.name) from None
 
-    def _unit(self, node: Node, frame: Frame, stop: _Stop | None) -> None:
+    def _unit(self, node: Node, frame: StateView, stop: _Stop | None) -> None:
         if isinstance(node, StepCall):
             self.step(node, frame)
         elif isinstance(node, If):
@@ -261,19 +261,19 @@ class LocalRun:
 
     # --- values that Pass states make -------------------------------------------------------
 
-    def _copied(self, node: Copy, frame: Frame) -> JSON:
+    def _copied(self, node: Copy, frame: StateView) -> JSON:
         paths = frame.paths
         assert paths is not None
         return frame.pass_output(paths.copied(node.value, self.workflow.bindings[node.binding], frame.in_map))
 
-    def _output(self, node: Return, frame: Frame) -> JSON:
+    def _output(self, node: Return, frame: StateView) -> JSON:
         paths = frame.paths
         assert paths is not None
         return frame.pass_output(paths.returned(node.value, frame.in_map))
 
     # --- steps ----------------------------------------------------------------------------------
 
-    def _step_record(self, node: StepCall, frame: Frame) -> StepRecord:
+    def _step_record(self, node: StepCall, frame: StateView) -> StepRecord:
         key = step_key(node.name, frame.map_path)
         with self.lock:
             step = self.record.steps.get(key)
@@ -284,7 +284,7 @@ class LocalRun:
                 self.record.steps[key] = step
             return step
 
-    def step(self, node: StepCall, frame: Frame) -> None:
+    def step(self, node: StepCall, frame: StateView) -> None:
         step = self._step_record(node, frame)
         earlier = self.previous.get(step.key)
         if earlier is not None:  # resuming: this step finished in the run being resumed
@@ -336,7 +336,7 @@ class LocalRun:
             self._finish_step(step, node, frame, result)
             return
 
-    def _finish_step(self, step: StepRecord, node: StepCall, frame: Frame, result: dict[str, JSON]) -> None:
+    def _finish_step(self, step: StepRecord, node: StepCall, frame: StateView, result: dict[str, JSON]) -> None:
         step.envelope = result
         step.stored = result.get("ref")
         key = attempt_prefix(self.workflow.name, self.run_id, node.name, step.attempts - 1, frame.map_path)
@@ -353,7 +353,7 @@ class LocalRun:
 
     # --- fan-out, failure handlers, nested runs, approvals ---------------------------------------
 
-    def fan_out(self, node: FanOut, frame: Frame) -> None:
+    def fan_out(self, node: FanOut, frame: StateView) -> None:
         items = frame.items(node.items, distributed=node.mode == "distributed")
         name = slug(node.name)
         paths = [item_path(frame.map_path, name, i) for i in range(len(items))]
@@ -388,7 +388,7 @@ class LocalRun:
         else:
             frame.values[node.binding] = self._result_writer(node, frame, paths, outputs)
 
-    def _result_writer(self, node: FanOut, frame: Frame, paths: list[str], outputs: list[JSON]) -> JSON:
+    def _result_writer(self, node: FanOut, frame: StateView, paths: list[str], outputs: list[JSON]) -> JSON:
         """The distributed Map's results, written as Step Functions' result writer writes them."""
         folder = results_prefix(self.workflow.name, self.run_id, slug(node.name), frame.map_path) + "/local"
         results = [{"Input": json.dumps({"map_path": path}), "Output": json.dumps(output), "Status": "SUCCEEDED"}
@@ -400,7 +400,7 @@ class LocalRun:
         self.store.write(f"{folder}/manifest.json", canonical(manifest))
         return envelope(ref=f"{folder}/manifest.json")
 
-    def try_(self, node: Try, frame: Frame, stop: _Stop | None) -> None:
+    def try_(self, node: Try, frame: StateView, stop: _Stop | None) -> None:
         inner = frame.inside_try(frozenset(n for handler in node.handlers for n in handler.errors))
         try:
             self.block(node.body, inner, stop)
@@ -414,7 +414,7 @@ class LocalRun:
                     return
             raise
 
-    def nested(self, node: CallWorkflow, frame: Frame) -> None:
+    def nested(self, node: CallWorkflow, frame: StateView) -> None:
         """A call to another workflow: a run of its own (a child execution), as startExecution.sync:2."""
         definition: Any = import_ref(node.ref)
         params = definition.validate_params({name: frame.plain(value) for name, value in node.params})
@@ -434,7 +434,7 @@ class LocalRun:
         if node.binding:
             frame.values[node.binding] = output
 
-    def approve(self, node: Approve, frame: Frame) -> None:
+    def approve(self, node: Approve, frame: StateView) -> None:
         step = self._step_record_for(node.name, frame)
         earlier = self.previous.get(step.key)
         if earlier is not None:
@@ -455,7 +455,7 @@ class LocalRun:
             frame.values[node.binding] = answer
         self._step_event(step, note="approved" if approved else "rejected")
 
-    def _step_record_for(self, state: str, frame: Frame) -> StepRecord:
+    def _step_record_for(self, state: str, frame: StateView) -> StepRecord:
         key = step_key(state, frame.map_path)
         with self.lock:
             step = self.record.steps.get(key) or StepRecord(state=state, step="approve", map_path=frame.map_path)

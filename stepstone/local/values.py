@@ -14,22 +14,24 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from compiler.asl.interpret import PathError, holds, read, render
+from compiler.asl.interpret import holds, read, render
 from compiler.asl.values import PassContent, ValuePaths
+from compiler.errors import PathError
 from compiler.ir import BindingKind, BindingRef, Condition, Value, Workflow
 from compiler.protocol import MAP_PATH_KEY, VARS_KEY, Argument, decode_argument
 from lambdas.envelope import read_envelope
 from lambdas.store import ArtifactStore
 
-__all__ = ["Frame", "RunDataError"]
+__all__ = ["RunDataError", "StateView"]
 
 JSON = Any
 RunDataError = PathError  # a path Step Functions could not read: States.Runtime
 
 
 @dataclass
-class Frame:
-    """One scope of a run: its parameters, its values, and where it is (a fan-out item's map_path)."""
+class StateView:
+    """One scope of a local run, as the compiled state machine would hold it: its parameters,
+    its values, and where it is (a fan-out item's map_path)."""
 
     workflow: Workflow
     run: str
@@ -50,12 +52,12 @@ class Frame:
         assert self.paths is not None
         return self.paths
 
-    def child(self, map_path: str, values: dict[str, JSON]) -> Frame:
-        return Frame(self.workflow, self.run, self.params, self.store, map_path, values, self.catch_names,
+    def child(self, map_path: str, values: dict[str, JSON]) -> StateView:
+        return StateView(self.workflow, self.run, self.params, self.store, map_path, values, self.catch_names,
                      self.paths)
 
-    def inside_try(self, names: frozenset[str]) -> Frame:
-        return Frame(self.workflow, self.run, self.params, self.store, self.map_path, self.values,
+    def inside_try(self, names: frozenset[str]) -> StateView:
+        return StateView(self.workflow, self.run, self.params, self.store, self.map_path, self.values,
                      self.catch_names | names, self.paths)
 
     @property

@@ -23,6 +23,7 @@ from cdk.app import build  # noqa: E402
 from cdk.nag import check  # noqa: E402
 from compiler import compile_workflow  # noqa: E402
 from compiler.asl.walk import state_definitions  # noqa: E402
+from compiler.cost import PRICES  # noqa: E402
 from compiler.deployment.profile import LOCALSTACK_MAP_CONCURRENCY, LOCALSTACK_PROFILE  # noqa: E402
 from examples.approval_release import approval_release  # noqa: E402
 from examples.etl_s3 import etl_s3  # noqa: E402
@@ -169,6 +170,8 @@ def test_gpu_steps_get_a_job_definition_with_their_gpus_and_the_queue_is_gpu(aws
     (environment,) = resources(aws["stepstone-shared"], "AWS::Batch::ComputeEnvironment").values()
     compute = environment["Properties"]["ComputeResources"]
     assert all(t.startswith(("g5.", "g6.")) for t in compute["InstanceTypes"])
+    assert sorted(compute["InstanceTypes"]) == sorted(i.name for i in PRICES.instances), \
+        "the cost model prices the instances the compute environment starts"
     assert compute["Ec2Configuration"] == [{"ImageType": "ECS_AL2_NVIDIA"}]
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from compiler.asl.interpret import PathError, holds, read, render
+from compiler.asl.interpret import holds, read, render
+from compiler.errors import PathError
 
 STATE = {"min_auc": 0.8, "vars": {"q": {"fields": {"passed": True, "n": 3, "tag": "a"}, "ref": None,
                                         "value": [1, 2]}}, "map_path": "m/2"}

@@ -59,7 +59,6 @@ Configuration (environment of the LocalStack process):
 
 import collections
 import contextlib
-import functools
 import json
 import logging
 import os
@@ -86,9 +85,11 @@ from localstack.services.lambda_.invocation.runtime_executor import (
     RuntimeExecutor,
 )
 
+from .functions import code_dirs, error_payload, peak_rss_mb, tree_mtime
+from .interpreter import PYTHON_ENV_VAR, resolve_python
+
 LOG = logging.getLogger(__name__)
 
-PYTHON_ENV_VAR = "STEPSTONE_LAMBDA_PYTHON"
 PASS_ENV_VAR = "STEPSTONE_LAMBDA_PASS_ENV"
 WORKER_SCRIPT = Path(__file__).with_name("worker.py")
 # host variables every function gets (besides its Lambda variables)
@@ -97,118 +98,6 @@ BASE_PASS_ENV = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "USER", "LOGNAME")
 MAX_ENV_LOG_BYTES = 64 * 1024
 # how long stop() waits for a worker to exit after closing its stdin
 STOP_GRACE_SECONDS = 2.0
-
-
-# --------------------------------------------------------------------------------------
-# choosing the interpreter
-
-
-@functools.cache
-def _probe_python(candidate: str) -> tuple[str, str, str]:
-    """Run ``candidate`` once: (sys.executable, "X.Y", sys.prefix). This resolves pyenv
-    shims to the real interpreter. Runs in / so that no .python-version file elsewhere
-    influences a shim."""
-    try:
-        proc = subprocess.run(
-            [candidate, "-c", "import sys; print(sys.executable); "
-             "print('%d.%d' % sys.version_info[:2]); print(sys.prefix)"],
-            cwd="/", capture_output=True, text=True, timeout=30,
-        )
-    except (OSError, subprocess.TimeoutExpired) as e:
-        raise LambdaRuntimeException(f"cannot run Python {candidate!r}: {e}") from e
-    if proc.returncode != 0:
-        raise LambdaRuntimeException(
-            f"cannot run Python {candidate!r}: exit {proc.returncode}: {proc.stderr.strip()[-500:]}"
-        )
-    executable, version, prefix = proc.stdout.splitlines()[:3]
-    return executable, version, prefix
-
-
-def _is_localstack_env(prefix: str) -> bool:
-    # Compare environments (sys.prefix), not interpreter paths: a venv's bin/python is
-    # a symlink to the base interpreter, so resolved paths would not reveal it.
-    return os.path.realpath(prefix) == os.path.realpath(sys.prefix)
-
-
-@functools.cache
-def _default_python() -> str:
-    if explicit := os.environ.get(PYTHON_ENV_VAR):
-        return explicit
-    # the first python3 on PATH that is not LocalStack's own environment
-    for directory in os.environ.get("PATH", "").split(os.pathsep):
-        candidate = os.path.join(directory, "python3")
-        if not directory or not os.access(candidate, os.X_OK):
-            continue
-        try:
-            executable, _, prefix = _probe_python(candidate)
-        except LambdaRuntimeException:  # broken interpreter or shim: try the next one
-            continue
-        if not _is_localstack_env(prefix):
-            return executable
-    raise LambdaRuntimeException(
-        f"host executor: no Python for Lambda functions found; set {PYTHON_ENV_VAR}"
-    )
-
-
-def resolve_python(function_env: dict[str, str]) -> tuple[str, str]:
-    """(interpreter path, "X.Y") for a function: its own override, else the default."""
-    candidate = function_env.get(PYTHON_ENV_VAR) or _default_python()
-    executable, version, prefix = _probe_python(candidate)
-    if _is_localstack_env(prefix):
-        # refused: functions must not share (or be able to break) LocalStack's packages
-        raise LambdaRuntimeException(
-            f"{executable} is LocalStack's own environment; point {PYTHON_ENV_VAR} at the"
-            " Python that has the functions' dependencies"
-        )
-    return executable, version
-
-
-# --------------------------------------------------------------------------------------
-# helpers
-
-
-def _error_payload(error_type: str, message: str, stack: list[str] | None = None) -> bytes:
-    return json.dumps(
-        {"errorType": error_type, "errorMessage": message, "stackTrace": stack or []}
-    ).encode()
-
-
-def _code_dirs(function_version: FunctionVersion) -> tuple[Path, list[Path]]:
-    """Unzipped code directory and the extra sys.path entries for the layers
-    (AWS puts layers in /opt; Python looks in /opt/python and
-    /opt/python/lib/pythonX.Y/site-packages)."""
-    cfg = function_version.config
-    extra: list[Path] = []
-    for layer in cfg.layers or []:
-        if not layer.code:
-            continue
-        root = Path(layer.code.get_unzipped_code_location())
-        extra += [root / "python", root / "python" / "lib" / str(cfg.runtime) / "site-packages"]
-    return Path(cfg.code.get_unzipped_code_location()), [p for p in extra if p.is_dir()]
-
-
-def _peak_rss_mb(pid: int) -> int | None:
-    """Peak resident memory of the worker (Linux /proc), for the REPORT log line."""
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) // 1024
-    except (OSError, ValueError, IndexError):
-        pass
-    return None
-
-
-def _tree_mtime(roots: list[Path]) -> float:
-    """Newest mtime below ``roots`` (skipping caches and dot-directories): the
-    fingerprint that detects edits of hot-reloaded code."""
-    newest = 0.0
-    for root in roots:
-        for dirpath, dirnames, filenames in os.walk(root):
-            dirnames[:] = [d for d in dirnames if not d.startswith(".") and d != "__pycache__"]
-            for name in [*filenames, ""]:  # "" = the directory itself (catches deletions)
-                with contextlib.suppress(OSError):
-                    newest = max(newest, os.stat(os.path.join(dirpath, name)).st_mtime)
-    return newest
 
 
 class _WorkerExited(Exception):
@@ -252,7 +141,7 @@ class HostRuntimeExecutor(RuntimeExecutor):  # type: ignore[misc]  # LocalStack 
             # function error (version_manager turns its payload into the invoke result).
             raise StatusErrorException(
                 "unsupported function",
-                payload=_error_payload(
+                payload=error_payload(
                     "Runtime.Unsupported",
                     f"host executor runs only Python zip functions, not {cfg.package_type} {runtime}",
                 ),
@@ -262,14 +151,14 @@ class HostRuntimeExecutor(RuntimeExecutor):  # type: ignore[misc]  # LocalStack 
             self._python, py_version = resolve_python(env_vars)
         except LambdaRuntimeException as e:
             raise StatusErrorException(
-                str(e), payload=_error_payload("Runtime.HostPythonError", str(e))
+                str(e), payload=error_payload("Runtime.HostPythonError", str(e))
             ) from e
         if runtime != f"python{py_version}":
             LOG.debug(
                 "host executor: %s (%s) runs with Python %s (%s)",
                 self.function_version.id.function_name, runtime, py_version, self._python,
             )
-        code_dir, extra_path = _code_dirs(self.function_version)
+        code_dir, extra_path = code_dirs(self.function_version)
         if cfg.code.is_hot_reloading() or any(
             layer.code and layer.code.is_hot_reloading() for layer in cfg.layers or []
         ):
@@ -324,15 +213,15 @@ class HostRuntimeExecutor(RuntimeExecutor):  # type: ignore[misc]  # LocalStack 
                     body, is_error, duration_ms, handler_logs = self._run(request_id, payload)
                     logs += handler_logs
             except LambdaRuntimeException as e:  # the worker could not be (re)started
-                body, is_error, duration_ms = _error_payload("Runtime.ExitError", str(e)), True, 0.0
+                body, is_error, duration_ms = error_payload("Runtime.ExitError", str(e)), True, 0.0
                 logs += self._take_init_log() + f"RequestId: {request_id} Error: {e}\n"
-            peak = _peak_rss_mb(self._proc.pid) if self._proc else None
+            peak = peak_rss_mb(self._proc.pid) if self._proc else None
             logs += self._report_lines(request_id, duration_ms, peak)
             self._remember(logs)
             return InvocationResult(request_id, body, is_error=is_error, logs=logs)
 
     def _ensure_worker(self) -> None:
-        if self._watch and _tree_mtime(self._watch) != self._watch_mtime:
+        if self._watch and tree_mtime(self._watch) != self._watch_mtime:
             # hot-reloaded code changed: restart so that the handler module is re-imported
             # (the Docker executor's init restarts the runtime the same way)
             self._kill()
@@ -364,11 +253,11 @@ class HostRuntimeExecutor(RuntimeExecutor):  # type: ignore[misc]  # LocalStack 
         except TimeoutError:
             self._kill()  # the whole process group, so children die too
             message = f"Task timed out after {timeout:.2f} seconds"
-            body, is_error = _error_payload("Sandbox.Timedout", f"RequestId: {request_id} Error: {message}"), True
+            body, is_error = error_payload("Sandbox.Timedout", f"RequestId: {request_id} Error: {message}"), True
             tail = f"{self._timestamp()} {request_id} {message}\n"
         except _WorkerExited as e:  # sys.exit(), os._exit(), a signal, an OOM kill...
             self._kill()
-            body, is_error = _error_payload("Runtime.ExitError", f"RequestId: {request_id} Error: {e}"), True
+            body, is_error = error_payload("Runtime.ExitError", f"RequestId: {request_id} Error: {e}"), True
             tail = f"RequestId: {request_id} Error: {e}\n"
         duration_ms = (time.monotonic() - started) * 1000
         try:
@@ -445,7 +334,7 @@ class HostRuntimeExecutor(RuntimeExecutor):  # type: ignore[misc]  # LocalStack 
             if self._stopped:
                 raise LambdaRuntimeException(f"host executor {self.id} is stopped")
             if self._watch:
-                self._watch_mtime = _tree_mtime(self._watch)
+                self._watch_mtime = tree_mtime(self._watch)
             started = time.monotonic()
             self._buf.clear()
             with open(self._workdir / "init.log", "ab") as init_log:

@@ -86,7 +86,7 @@ class LambdaContext:
         )
 
 
-class Fault(Exception):
+class FaultError(Exception):
     """An error with an explicit Lambda errorType (runtime errors, not user exceptions)."""
 
     def __init__(self, error_type: str, message: str, trace: list[str] | None = None) -> None:
@@ -99,7 +99,7 @@ class Fault(Exception):
 def error_object(exc: BaseException) -> dict[str, Any]:
     """Lambda's error document: errorType is the bare class name (e.g. ``DataError``),
     which is what Step Functions matches in Retry/Catch ErrorEquals."""
-    if isinstance(exc, Fault):
+    if isinstance(exc, FaultError):
         return {"errorType": exc.error_type, "errorMessage": exc.message, "stackTrace": exc.trace}
     frames = traceback.extract_tb(exc.__traceback__)
     # drop the worker's own frames, keep the user's
@@ -124,20 +124,20 @@ def load_handler(handler: str) -> Handler:
     try:
         modname, fname = handler.rsplit(".", 1)
     except ValueError as e:
-        raise Fault(ERR_MALFORMED_HANDLER, f"Bad handler '{handler}': {e}") from None
+        raise FaultError(ERR_MALFORMED_HANDLER, f"Bad handler '{handler}': {e}") from None
     if modname.split(".")[0] in sys.builtin_module_names:
-        raise Fault(ERR_BUILTIN_CONFLICT, f"Cannot use built-in module {modname} as a handler module")
+        raise FaultError(ERR_BUILTIN_CONFLICT, f"Cannot use built-in module {modname} as a handler module")
     try:
         module = importlib.import_module(modname.replace("/", "."))
     except ImportError as e:
-        raise Fault(ERR_IMPORT_MODULE, f"Unable to import module '{modname}': {e}") from None
+        raise FaultError(ERR_IMPORT_MODULE, f"Unable to import module '{modname}': {e}") from None
     except SyntaxError as e:
         trace = [f'  File "{e.filename}" Line {e.lineno}\n    {e.text}']
-        raise Fault(ERR_SYNTAX, f"Syntax error in module '{modname}': {e}", trace) from None
+        raise FaultError(ERR_SYNTAX, f"Syntax error in module '{modname}': {e}", trace) from None
     try:
         handler_fn: Handler = getattr(module, fname)
     except AttributeError:
-        raise Fault(ERR_HANDLER_NOT_FOUND, f"Handler '{fname}' missing on module '{modname}'") from None
+        raise FaultError(ERR_HANDLER_NOT_FOUND, f"Handler '{fname}' missing on module '{modname}'") from None
     return handler_fn
 
 
@@ -184,12 +184,12 @@ def invoke(handler: Handler, request: dict[str, Any]) -> dict[str, Any]:
         try:
             event = json.loads(raw)
         except ValueError as e:
-            raise Fault(ERR_UNMARSHAL, f"Unable to unmarshal input: {e}") from None
+            raise FaultError(ERR_UNMARSHAL, f"Unable to unmarshal input: {e}") from None
         result = handler(event, LambdaContext(request))
         try:
             reply["payload"] = json.dumps(result)
         except (TypeError, ValueError) as e:
-            raise Fault(ERR_MARSHAL, f"Unable to marshal response: {e}") from None
+            raise FaultError(ERR_MARSHAL, f"Unable to marshal response: {e}") from None
         reply["ok"] = True
     except Exception as exc:
         err = error_object(exc)
