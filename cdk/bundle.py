@@ -25,7 +25,7 @@ from collections.abc import Sequence
 from importlib import metadata
 from pathlib import Path
 
-from compiler.sources import function_sources
+from compiler.deployment.sources import function_sources
 
 from .errors import BundleError
 

@@ -12,7 +12,7 @@ import io
 import zipfile
 from pathlib import Path
 
-from compiler.sources import function_sources
+from compiler.deployment.sources import function_sources
 
 __all__ = ["code_zip", "sha256_b64"]
 

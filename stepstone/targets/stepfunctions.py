@@ -304,7 +304,6 @@ class StepFunctionsTarget(Target):
             raise refused
         from ..localstack.deploy import Deployer
 
-        say(f"deploying {request.definition.name} to {self.label}")
         try:
             deployed = Deployer(self.aws, progress=say, faults=request.faults).deploy(request.definition)
         except DeployError as exc:

@@ -18,7 +18,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from compiler.sources import function_sources
+from compiler.deployment.sources import function_sources
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
-from .loader import module_name_for
+from ..loader import module_name_for
 
 __all__ = ["RUNTIME_FILES", "RUNTIME_PACKAGES", "function_sources"]
 
@@ -45,7 +45,7 @@ def function_sources(workflow_file: Path | None) -> Iterator[tuple[str, Path]]:
 
 
 def _all_sources(workflow_file: Path | None) -> Iterator[tuple[str, Path]]:
-    site = Path(__file__).resolve().parent.parent
+    site = Path(__file__).resolve().parents[2]
     for entry in RUNTIME_FILES:
         found = site / entry
         for path in _package_files(found) if found.is_dir() else [found]:
