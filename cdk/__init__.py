@@ -1,5 +1,6 @@
-"""The CDK app behind ``cdk deploy``: one construct per concern, built from the compiler's
-output (the ASL, the resources it names, the triggers), never from the graph again.
+"""The CDK app behind ``cdk deploy``: one construct per concern, rendering the compiler's
+deployment plan (``compiler/deployment/plan.py``), never re-deriving anything from the
+workflows or the ASL.
 
 - ``settings``: which workflow files, for AWS or LocalStack, alarms, log level (cdk.json context);
 - ``bundle``: the functions' code and dependencies and the Batch image context, made without Docker;
