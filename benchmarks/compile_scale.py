@@ -130,10 +130,10 @@ def _condition(rule: Mapping[str, Any]) -> tuple[Any, ...]:
     raise ValueError(f"no CDK condition for the Choice rule {rule}")
 
 
-_PARALLEL_KEYS = {"Type", "Branches", "Next", "End", "Parameters", "ResultPath", "ResultSelector", "InputPath",
-                  "OutputPath"}
-_MAP_KEYS = {"Type", "ItemProcessor", "Next", "End", "ItemsPath", "ItemSelector", "ResultPath", "ResultSelector",
-             "MaxConcurrency", "InputPath", "OutputPath"}
+_PARALLEL_KEYS = {"Type", "Comment", "Branches", "Next", "End", "Parameters", "ResultPath", "ResultSelector",
+                  "InputPath", "OutputPath"}
+_MAP_KEYS = {"Type", "Comment", "ItemProcessor", "Next", "End", "ItemsPath", "ItemSelector", "ResultPath",
+             "ResultSelector", "MaxConcurrency", "InputPath", "OutputPath"}
 
 
 def cdk_plan(states: Mapping[str, Any], start: str) -> Plan:
@@ -144,7 +144,8 @@ def cdk_plan(states: Mapping[str, Any], start: str) -> Plan:
         if kind == "Parallel":
             unknown = set(state) - _PARALLEL_KEYS
             props = {"parameters": state.get("Parameters"), "result_selector": state.get("ResultSelector"),
-                     "input_path": state.get("InputPath"), "output_path": state.get("OutputPath")}
+                     "input_path": state.get("InputPath"), "output_path": state.get("OutputPath"),
+                     "comment": state.get("Comment")}
             plan.states.append(("Parallel", name, {**props, "result_path": state.get("ResultPath", "")}))
             for branch in state["Branches"]:
                 plan.links.append(("branch", name, cdk_plan(branch["States"], branch["StartAt"])))
@@ -155,17 +156,22 @@ def cdk_plan(states: Mapping[str, Any], start: str) -> Plan:
                 unknown.add("ProcessorConfig")
             props = {"items_path": state.get("ItemsPath"), "item_selector": state.get("ItemSelector"),
                      "result_selector": state.get("ResultSelector"), "max_concurrency": state.get("MaxConcurrency"),
-                     "input_path": state.get("InputPath"), "output_path": state.get("OutputPath")}
+                     "input_path": state.get("InputPath"), "output_path": state.get("OutputPath"),
+                     "comment": state.get("Comment")}
             plan.states.append(("Map", name, {**props, "result_path": state.get("ResultPath", "")}))
             plan.links.append(("processor", name, cdk_plan(processor["States"], processor["StartAt"])))
         elif kind == "Choice":
-            unknown = set(state) - {"Type", "Choices", "Default"}
-            plan.states.append(("Choice", name, {}))
+            unknown = set(state) - {"Type", "Comment", "Choices", "Default"}
+            plan.states.append(("Choice", name, {"comment": state.get("Comment")}))
             for rule in state["Choices"]:
                 plan.links.append(("when", name, _condition(rule), rule["Next"]))
             if "Default" in state:
                 plan.links.append(("otherwise", name, state["Default"]))
-        else:  # Task, Pass, Succeed, Fail: rendered as written
+        elif kind == "Fail":  # a CustomState would gain "End": true
+            unknown = set(state) - {"Type", "Comment", "Error", "Cause"}
+            plan.states.append(("Fail", name, {"comment": state.get("Comment"), "error": state.get("Error"),
+                                               "cause": state.get("Cause")}))
+        else:  # Task, Pass, Succeed: rendered as written
             unknown = set()
             body = {k: v for k, v in state.items() if k not in ("Next", "End")}
             plan.states.append(("Custom", name, {"state_json": body}))
@@ -217,8 +223,10 @@ class CdkPeer:
                 made[name] = sfn.Parallel(scope, name, **given)
             elif kind == "Map":
                 made[name] = sfn.Map(scope, name, **given)
+            elif kind == "Fail":
+                made[name] = sfn.Fail(scope, name, **given)
             else:
-                made[name] = sfn.Choice(scope, name)
+                made[name] = sfn.Choice(scope, name, **given)
         for link in plan.links:
             state = made[link[1]]
             if link[0] == "next":

@@ -49,7 +49,8 @@ GENERAL_GOAL = "mean <= 1.05"
 
 def asl_makespan(states: Mapping[str, Any], start: str, duration: Callable[[str], float]) -> float:
     """How long the states from ``start`` take: ``duration(name)`` for a Task, the longest
-    branch for a Parallel, nothing for Pass and Succeed; a sequence adds up."""
+    branch for a Parallel, nothing for Pass and Succeed and the input checks (a Choice whose
+    rules all fail the run: a valid input takes its Default); a sequence adds up."""
     total = 0.0
     name = start
     while True:
@@ -59,6 +60,9 @@ def asl_makespan(states: Mapping[str, Any], start: str, duration: Callable[[str]
             total += duration(name)
         elif kind == "Parallel":
             total += max(asl_makespan(b["States"], b["StartAt"], duration) for b in state["Branches"])
+        elif kind == "Choice" and all(states[rule["Next"]]["Type"] == "Fail" for rule in state["Choices"]):
+            name = state["Default"]
+            continue
         elif kind not in ("Pass", "Succeed"):
             raise ValueError(f"state {name!r} is a {kind}: these DAG workflows have no conditions or fan-outs")
         if state.get("End") or kind == "Succeed":

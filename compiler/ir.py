@@ -308,6 +308,7 @@ class Params:
     model_param: str | None  # set when the workflow takes one pydantic model
     model: Any  # the pydantic model a run's input must satisfy
     max_bytes: int
+    defaults: Mapping[str, Any] = field(default_factory=dict)  # each default, as JSON: a run without it gets it
 
 
 @dataclass(frozen=True, slots=True)

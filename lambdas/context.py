@@ -33,7 +33,15 @@ class _Sink(Protocol):
 
 @dataclass(frozen=True)
 class RunningStep:
-    """Which run, step and attempt the code is running in (see :func:`running_step`)."""
+    """Which run, step and attempt the code is running in (what [`running_step()`][stepstone.running_step] returns).
+
+    Attributes:
+        workflow: The workflow's name.
+        run: The run's id, as ``stepstone runs`` shows it.
+        state: The step's name in the workflow (a step called twice has two).
+        attempt: 0 the first time, 1 on the first retry, and so on.
+        map_path: Inside a fan-out, which item this is; ``None`` outside one.
+    """
 
     workflow: str
     run: str
@@ -61,20 +69,55 @@ def current_step() -> ContextVar[StepContext | None]:
 
 
 def running_step() -> RunningStep | None:
-    """The run, step and attempt this code runs in, or ``None`` outside a run (the workflow
-    called as plain Python). Useful for idempotency keys and for logs::
+    """The run, step and attempt this code runs in, or ``None`` outside a run.
 
+    Call it inside a step. It is ``None`` when the step's function is called as plain
+    Python (a test, or the workflow function called directly). Useful for idempotency keys
+    (one per run and step, the same on every retry) and for logs.
+
+    Returns:
+        A [`RunningStep`][lambdas.context.RunningStep], or ``None`` outside a run.
+
+    Example:
+        ```python
         @step(retry=Retry(attempts=3, on=[WarehouseBusy]))
         def load(batch: Batch) -> Summary:
             where = running_step()
             log.info("loading", extra={"run": where and where.run, "attempt": where and where.attempt})
+        ```
     """
     context = _CURRENT.get()
     return context.step if context is not None else None
 
 
 def save_artifact(name: str, data: bytes | str) -> str:
-    """Store a file the running step made; returns its location (a path or an s3:// URI)."""
+    """Store a file the running step made, next to the step's output in the run's artifacts.
+
+    Deployed, it goes to the artifact bucket in S3; on the local target, under
+    ``.stepstone/``; the step's lineage record lists it. Called outside a run (the step's
+    function called as plain Python), it is written under ``$STEPSTONE_HOME/files/``
+    (``.stepstone/files/``).
+
+    Args:
+        name: The file's name, letters, digits, ``.``, ``_`` and ``-``, with ``/`` between
+            folders (no ``..``): ``"plots/roc.png"``.
+        data: The file's contents; text is stored as UTF-8.
+
+    Returns:
+        Where it was stored, a local path or an ``s3://`` URI.
+
+    Raises:
+        ValueError: The name is not one the store can use.
+
+    Example:
+        ```python
+        @step
+        def evaluate(model: Model) -> Evaluation:
+            report = render_report(model)
+            uri = save_artifact("report.html", report)
+            return Evaluation(auc=0.91, report_uri=uri)
+        ```
+    """
     if not isinstance(name, str) or not _NAME.match(name) or ".." in name.split("/"):
         raise ValueError(f"artifact name {name!r}: use letters, digits, '.', '_', '-' and '/' (no '..')")
     payload = data.encode() if isinstance(data, str) else bytes(data)

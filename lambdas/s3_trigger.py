@@ -19,7 +19,7 @@ import json
 from typing import Any
 from urllib.parse import unquote
 
-from compiler.protocol import TRIGGER_KEY
+from compiler.protocol import TRIGGER_KEY, run_name
 
 from .errors import BadEventError
 
@@ -46,7 +46,8 @@ def decoded_input(request: dict[str, Any]) -> dict[str, Any]:
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    """Lambda: decode the key and start the run (named after the event, as the rule would)."""
+    """Lambda: decode the key and start the run, named after the event (a retried event starts
+    no second run) and the object's key: ``<event id>-s3-sales-2024-06-01.csv``."""
     import boto3
 
     try:
@@ -55,6 +56,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         print(json.dumps({"message": "no run started", "why": str(exc), "run": event.get("run")}))
         return {"started": None, "refused": str(exc)}
     arn = boto3.client("stepfunctions").start_execution(
-        stateMachineArn=str(event["state_machine"]), name=str(event["run"]), input=json.dumps(document))["executionArn"]
+        stateMachineArn=str(event["state_machine"]), name=run_name(str(event["run"]), document[TRIGGER_KEY]),
+        input=json.dumps(document))["executionArn"]
     print(json.dumps({"message": "run started", "execution": arn, "key": document[TRIGGER_KEY]["key"]}))
     return {"started": arn}

@@ -45,8 +45,36 @@ CACHE_SECONDS = 300  # how long a warm function keeps a value (POWERTOOLS_PARAME
 
 
 class Secret(SecretRef):
-    """A secret kept in AWS Secrets Manager (``store="secretsmanager"``, the default) or SSM
-    Parameter Store (``store="ssm"``), read inside a step with :meth:`value`."""
+    """A password, token or key a step reads while it runs, kept in AWS Secrets Manager or SSM Parameter Store.
+
+    Declare it once at module level, list it in the ``@step(secrets=[...])`` of each step
+    that reads it (that is what grants the deployed step access, and the only secrets a
+    step may read), and read it inside the step with [`value()`][stepstone.Secret.value].
+    A secret is never a workflow parameter: parameters are kept in clear in the run's
+    history.
+
+    Deployed (``STEPSTONE_SECRETS=aws``, which the deployers set), the value comes from the
+    store, cached in a warm function for 5 minutes (``POWERTOOLS_PARAMETERS_MAX_AGE``
+    seconds), so a rotated secret is picked up within that time. Anywhere else (the local
+    target, tests, the workflow called directly) it comes from the environment variable
+    [`env_var`][stepstone.Secret.env_var] names.
+
+    Args:
+        name: The secret's name in its store, as the store shows it:
+            ``"prod/warehouse-password"``, or ``"/ml/api-token"`` in Parameter Store.
+        store: ``"secretsmanager"`` (the default: AWS Secrets Manager) or ``"ssm"`` (an SSM
+            Parameter Store SecureString, read decrypted).
+
+    Example:
+        ```python
+        WAREHOUSE = Secret("prod/warehouse-password")
+
+        @step(secrets=[WAREHOUSE])
+        def load(batch: Batch) -> Summary:
+            connection = connect(password=WAREHOUSE.value())
+            ...
+        ```
+    """
 
     __slots__ = ()
 
@@ -56,7 +84,18 @@ class Secret(SecretRef):
         return ENV_PREFIX + re.sub(r"[^A-Z0-9]", "_", self.name.upper())
 
     def value(self) -> str:
-        """The secret's value, read now (see the module docstring for where from)."""
+        """The secret's value, read now: from the store when deployed, else from [`env_var`][stepstone.Secret.env_var].
+
+        Returns:
+            The value, as text.
+
+        Raises:
+            UndeclaredSecretError: The running step does not list this secret in its
+                ``@step(secrets=[...])``, or no step is running.
+            SecretNotSetError: Outside AWS, the environment variable is not set.
+            SecretUnavailableError: Deployed, the store did not give the value (missing,
+                denied or throttled).
+        """
         self._check_declared()
         if os.environ.get(SOURCE_ENV) == "aws":
             return _read_aws(self)

@@ -12,6 +12,8 @@ echo "==> ruff"
 .venv/bin/ruff check .
 echo "==> mypy"
 .venv/bin/mypy compiler lambdas stepstone examples cdk benchmarks
+echo "==> docs (mkdocs build --strict; the runnable blocks run in tests/unit/test_docs.py)"
+make --no-print-directory docs
 
 if [ ! -x /usr/bin/chromium ]; then
   # tests/e2e/test_graph_page.py renders the `stepstone graph --html` page in it

@@ -63,6 +63,24 @@ def kept(step: StepRecord, record: RunRecord) -> str:
     return "inline" if step.status in ("succeeded", "cached", "reused") else ""
 
 
+def in_item_order(steps: list[StepRecord]) -> list[StepRecord]:
+    """Steps in the order they started, except that a fan-out's items are listed by their
+    index (item 2 may start before item 1, and does on Step Functions), each fan-out where
+    its first item started."""
+
+    def shape(step: StepRecord) -> tuple[str, tuple[str, ...]]:
+        parts = (step.map_path or "").split("/")
+        return step.state, tuple("#" if part.isdigit() else part for part in parts)
+
+    def indices(step: StepRecord) -> tuple[int, ...]:
+        return tuple(int(part) for part in (step.map_path or "").split("/") if part.isdigit())
+
+    first: dict[tuple[str, tuple[str, ...]], int] = {}
+    for position, step in enumerate(steps):
+        first.setdefault(shape(step), position)
+    return sorted(steps, key=lambda step: (first[shape(step)], indices(step)))
+
+
 def steps_table(record: RunRecord) -> Table:
     """One row per step (per fan-out item): status, attempts, time, output size, where it is."""
     table = Table(box=None, pad_edge=False, show_edge=False, header_style="bold")
@@ -72,7 +90,7 @@ def steps_table(record: RunRecord) -> Table:
     table.add_column("time", justify="right", no_wrap=True)
     table.add_column("output", justify="right", no_wrap=True)
     table.add_column("kept", no_wrap=True)
-    for step in record.steps.values():
+    for step in in_item_order(list(record.steps.values())):
         style = STYLES.get(step.status, "")
         status = Text(f"{MARKS.get(step.status, '')} {step.status}", style=style)
         table.add_row(_name(step), status, str(step.attempts or ""), duration_text(step.duration_ms),

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..deployment.names import COMMENT_PREFIX
+from ..inputs import input_rules
 from ..ir import (
     Approve,
     BindingKind,
@@ -27,6 +28,7 @@ from ..ir import (
     Copy,
     FanOut,
     If,
+    Node,
     Raise,
     Return,
     StepCall,
@@ -38,7 +40,9 @@ from ..limits import SizeTracker
 from ..plan import Planner
 from ..protocol import MAP_PATH_KEY, RUN_KEY, VARS_KEY, envelope
 from ..seriesparallel import Leaf, Parallel, Series, SPNode
+from .comments import SourceComments
 from .fragments import CatchContext, Exit, Fragment, Scope, fill_pass, leaves, wire
+from .inputs import input_states
 from .maps import distribute, item_selector
 from .resources import ResourceRef, ResourceUse
 from .states import (
@@ -72,6 +76,10 @@ class Emitter:
         self.tracker = tracker
         self.registry = NameRegistry()
         self._claim_names(workflow.body)
+        self.inputs = input_rules(workflow)  # the first states: defaults and input checks
+        for name in self.inputs.state_names:
+            self.registry.claim(name)
+        self.comments = SourceComments(workflow)
         self.paths = ValuePaths(workflow.name, workflow.bindings, workflow.params.names)
         self.resources = ResourceUse()
         self.tasks = TaskBuilder(workflow, self.paths, options.inline_limit, self.resources)
@@ -91,6 +99,9 @@ class Emitter:
         scope = Scope(machine, "top", in_map=False, base=self.tracker.sizes.params)
         fragment, _ = self.block(scope, self.wf.body, frozenset(), frozenset())
         self.finish(scope, fragment)
+        assert machine.start_at is not None
+        machine.start_at = input_states(self.inputs, machine, machine.start_at, self.comments.parameter)
+        self.comments.annotate(machine)
         out: dict[str, Any] = {}
         # the prefix says whose state machine this is (stepstone's commands find theirs by it)
         comment = f"{COMMENT_PREFIX}{self.wf.name}"
@@ -266,7 +277,9 @@ class Emitter:
                 if key in after:
                     keep[f"{key}.$"] = f"$[{index}].{VARS_KEY}.{key}"
                     break
-        state = ParallelState(name, branches=branches, parameters=parameters, catch=scope.catchers())
+        starts = (self._first_unit(block, part).location for part in tree.parts)
+        state = ParallelState(name, branches=branches, parameters=parameters, catch=scope.catchers(),
+                              comment=self.comments.side_by_side(starts))
         if keep:
             state.result_selector = keep
             state.result_path = f"$.{VARS_KEY}"
@@ -275,9 +288,12 @@ class Emitter:
         return Fragment(name, [Exit(state, "next")]), kept if keep else present
 
     def _first_name(self, block: Block, tree: SPNode) -> str:
+        return self._first_unit(block, tree).name
+
+    def _first_unit(self, block: Block, tree: SPNode) -> Node:
         while not isinstance(tree, Leaf):
             tree = tree.parts[0]
-        return block.units[tree.index].node.name
+        return block.units[tree.index].node
 
     # --- units ---------------------------------------------------------------------------------
 

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from ..dsl.options import Batch
 from ..dsl.quotas import DISTRIBUTED_MAP_CONCURRENCY, INLINE_MAP_CONCURRENCY
 from ..errors import CostError
+from ..inputs import INVALID_PARAMETER
 from ..ir import CallWorkflow, Copy, FanOut, LiteralValue, StepCall, Workflow
 from ..plan import all_nodes
 from .calendar import monthly_runs
@@ -36,6 +37,11 @@ def express_blockers(compiled: CompiledWorkflow) -> list[str]:
     context = CheckContext(workflow=dataclasses.replace(compiled.workflow, type="express"),
                            planner=compiled.planner)
     return [error.message for error in (*express_integrations(context), *express_duration(context))]
+
+
+def refuses_input(state: Mapping[str, Any]) -> bool:
+    """A Fail state of the input checks (a missing parameter, one of the wrong type)."""
+    return state.get("Type") == "Fail" and state.get("Error") == INVALID_PARAMETER
 
 
 def describe_trigger(trigger: Any) -> str:
@@ -100,9 +106,9 @@ class Walker:
             state = states[name]
             own = self.state(name, state)
             kind = state["Type"]
-            if kind == "Choice":
-                targets = [c["Next"] for c in state.get("Choices", [])] + ([state["Default"]] if "Default" in state
-                                                                           else [])
+            if kind == "Choice":  # a run refused at its first state is no run to estimate
+                targets = [t for t in [c["Next"] for c in state.get("Choices", [])] if not refuses_input(states[t])]
+                targets += [state["Default"]] if "Default" in state else []
                 rest = [p for t in targets for p in ways[t]] + ([] if "Default" in state else [START])
             elif kind in ("Succeed", "Fail") or state.get("End"):
                 rest = [START]

@@ -23,7 +23,13 @@ T = TypeVar("T")
 
 
 class Approval(BaseModel):
-    """The answer to an approval gate: test ``approved`` with ``if``."""
+    """The answer to an [`approve(...)`][stepstone.approve] gate: test ``approved`` with ``if``.
+
+    Attributes:
+        approved: ``True`` when the person approved, ``False`` when they rejected.
+        comment: What they wrote with their answer, if anything.
+        approver: Who answered (with ``stepstone approve``: the user who ran it).
+    """
 
     model_config = ConfigDict(frozen=True)
 
@@ -36,12 +42,30 @@ DEFAULT_APPROVAL_TIMEOUT = 7 * 24 * 3600
 
 
 def approve(message: str, *, timeout: Seconds = DEFAULT_APPROVAL_TIMEOUT, after: Sequence[object] = ()) -> Approval:
-    """Wait for a person to approve (or reject) before going on; ``timeout`` bounds the wait.
+    """Wait for a person to approve (or reject) before going on.
 
-    In a deployed workflow this is a task-token gate answered with ``stepstone approve``;
-    ``after=[...]`` asks only once the steps that made those results are done.
-    Called directly (the workflow function run as plain Python) it asks on the terminal,
-    or, with no terminal, approves and says so; ``STEPSTONE_APPROVE=no`` rejects instead.
+    In a run this is a task-token gate: the run waits (and costs nothing while it waits)
+    until someone answers with ``stepstone approve RUN_ID`` or ``stepstone reject RUN_ID``
+    (on AWS, anything that sends the gate's task token back). Called directly (the workflow function run as
+    plain Python) it asks on the terminal, or, with no terminal, approves and says so;
+    ``STEPSTONE_APPROVE=yes`` or ``no`` answers without asking. Express workflows cannot
+    wait for an approval.
+
+    Args:
+        message: The question, one literal string (it is written into the state machine).
+        timeout: How long to wait for an answer, in seconds or a ``timedelta`` (default:
+            7 days); past it, the run fails with ``States.Timeout``.
+        after: Step results to wait for before asking, e.g. ``after=[report]``.
+
+    Returns:
+        The answer, whose ``approved`` the workflow tests with ``if``.
+
+    Example:
+        ```python
+        decision = approve("Release the model?", timeout=timedelta(days=2), after=[report])
+        if decision.approved:
+            publish(model)
+        ```
     """
     answer = os.environ.get("STEPSTONE_APPROVE", "").strip().lower()
     if answer in ("yes", "no"):
@@ -63,12 +87,28 @@ def map(  # noqa: A001 - mirrors the builtin on purpose: stepstone.map(step, ite
     max_items: int | None = None,
     **kwargs: Any,
 ) -> list[T]:
-    """Run ``step`` once per item (in parallel when deployed) and return the list of results.
+    """Run ``step`` once per item (in parallel in a run) and return the list of results.
 
-    The item is the step's first argument; ``kwargs`` go to every call. ``max_concurrency``
-    bounds how many run at once; ``max_items`` says how long the list can be, which lets
-    the compiler keep small fan-outs inside one run (an inline Map) instead of spreading
-    them over child runs (a distributed Map).
+    The same as ``[step(item, **kwargs) for item in items]`` in a workflow body, with the
+    fan-out's options. Called directly, it is that loop.
+
+    Args:
+        step: A ``@step`` whose first parameter takes the item.
+        items: The list to fan out over: a parameter, or a list a step returned.
+        max_concurrency: How many items run at once (a literal number; at most 40 when the
+            fan-out stays inside the run). Default: as many as Step Functions allows.
+        max_items: How long the list can be (a literal number). Up to 100, the fan-out stays
+            inside one run (an inline Map); above that, or when the size is not declared,
+            each item is a child run of a distributed Map.
+        **kwargs: Arguments every call of ``step`` gets.
+
+    Returns:
+        The steps' results, in the order of ``items``.
+
+    Example:
+        ```python
+        models = stepstone.map(train, grid, max_concurrency=4, dataset=dataset)
+        ```
     """
     if not isinstance(step, StepDef):
         raise CompileError(f"stepstone.map() takes a @step function first, got {step!r}", rule="bad-map",

@@ -62,8 +62,17 @@ class Location:
 class CompileError(ValueError):
     """A workflow that cannot be compiled, with where, which rule and what to do.
 
-    ``rule`` is a short stable name (``unsupported-statement``, ``cycle``...) that the
-    tests in ``tests/invalid/`` and users' scripts can match on.
+    Raised where the mistake is written: by a decorator or option when the workflow file is
+    imported, and by the compiler when it reads the workflow body. The command line prints
+    it as ``file:line:col: error[rule]: message``, the line with a caret, and the hint.
+    [Compiler rules](rules.md) lists every rule with a workflow that breaks it.
+
+    Attributes:
+        message: What is wrong, naming the construct.
+        rule: A short stable name (``unsupported-statement``, ``cycle``...) that tests and
+            scripts can match on.
+        location: Where in the user's file (``file``, ``line``, ``col``), when known.
+        hint: What to write instead.
     """
 
     def __init__(
@@ -95,7 +104,15 @@ class CompileError(ValueError):
 
 
 class ParamsError(ValueError):
-    """Workflow parameters that do not fit the workflow's declared types."""
+    """A run's parameters that do not fit the workflow's declared types.
+
+    ``stepstone run -p`` and ``stepstone trigger`` report it before a run starts, and the
+    compiler when a schedule's or trigger's ``params=`` would not fit.
+
+    Attributes:
+        workflow: The workflow's name.
+        errors: One line per problem, naming the parameter and what it expected.
+    """
 
     def __init__(self, workflow: str, errors: list[str]) -> None:
         self.workflow = workflow
@@ -104,18 +121,26 @@ class ParamsError(ValueError):
 
 
 class PermanentError(Exception):
-    """A failure that retrying cannot fix; never retried by a catch-all ``Retry``."""
+    """A failure that retrying cannot fix (bad input, a rejected model): raise it, or a subclass, from a step.
+
+    A ``Retry`` that names no errors retries everything but this, so the run fails (or
+    reaches its ``except``) at once instead of trying again.
+    """
 
 
 class TransientError(Exception):
-    """A failure that may go away on its own; retry it."""
+    """A failure that may go away on its own (a throttled API, a lost connection): raise it, or a subclass.
+
+    Name it in ``Retry(on=[TransientError])`` when only those failures should be retried.
+    """
 
 
 class StepTimeoutError(Exception):
     """A step ran longer than its ``timeout=``: ``except StepTimeout`` catches that, and
-    ``Retry(on=[StepTimeout])`` retries it. Step Functions reports it as ``States.Timeout``
-    (the name the compiled Catch and Retry match), and the local target raises it with that
-    name when it stops a step that ran too long."""
+    ``Retry(on=[StepTimeout])`` retries it. ``StepTimeout`` is this class, by the name
+    workflows write. Step Functions reports it as ``States.Timeout`` (the name the compiled
+    Catch and Retry match), and the local target raises it with that name when it stops a
+    step that ran too long."""
 
     error_name = "States.Timeout"
 

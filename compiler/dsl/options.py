@@ -62,11 +62,14 @@ def _positive_int(value: object, *, what: str, low: int, high: int, hint: str | 
 
 @dataclass(frozen=True, slots=True)
 class Lambda:
-    """Run the step as an AWS Lambda function (the default).
+    """Run the step as an AWS Lambda function (the default): ``@step(compute=Lambda(memory=2048))``.
 
-    ``memory`` is in MB (128 to 10,240, which also sets the CPU share); ``timeout`` is the
-    function's limit (at most 900 seconds: longer work belongs on ``Batch``). Lambda has
-    no GPUs; ``gpus`` is there to say so clearly when someone asks for one.
+    Args:
+        memory: The function's memory in MB, 128 to 10,240; Lambda gives CPU in proportion.
+        timeout: The function's time limit, in seconds or a ``timedelta``: at most 900
+            seconds (15 minutes); longer work belongs on [`Batch`][stepstone.Batch].
+        gpus: Always 0: Lambda has no GPUs, and asking for one is the ``gpu-on-lambda``
+            error, which points at ``Batch``.
     """
 
     memory: int = 1024
@@ -96,10 +99,19 @@ class Lambda:
 
 @dataclass(frozen=True, slots=True)
 class Batch:
-    """Run the step as an AWS Batch job, on GPUs when ``gpus`` > 0.
+    """Run the step as an AWS Batch job, on GPUs when ``gpus`` > 0: ``@step(compute=Batch(gpus=1))``.
 
-    ``memory`` is in MiB. ``image`` is a container image URI; ``None`` uses the project's
-    step-runner image, built from its Dockerfile by ``cdk deploy``.
+    Use it for work longer than Lambda's 15 minutes, or that needs GPUs. A Batch step takes
+    its inputs and writes its result by S3 reference (an ``if`` cannot test its result
+    directly), and Step Functions sees its failures only as ``States.TaskFailed`` (or
+    ``States.Timeout``), whatever it raised.
+
+    Args:
+        gpus: GPUs for the job (0 for a CPU-only job).
+        vcpus: vCPUs for the job.
+        memory: Memory for the job, in MiB.
+        image: A container image URI; ``None`` uses the project's step-runner image, built
+            from its Dockerfile by ``cdk deploy``.
     """
 
     gpus: int = 1
@@ -182,15 +194,25 @@ def error_names(specs: Sequence[type[BaseException] | str]) -> tuple[str, ...]:
 
 @dataclass(frozen=True, slots=True)
 class Retry:
-    """Retry a failed step.
+    """Retry a failed step: ``@step(retry=Retry(attempts=5, interval=2, on=[TransientError]))``.
 
-    ``attempts`` counts every run of the step, the first one included (``attempts=3``: the
-    first try and up to two retries). The first retry waits ``interval`` seconds, each next
-    one ``backoff`` times longer, never more than ``max_delay``; ``jitter=True`` spreads the
-    waits at random (full jitter) so many runs do not retry in step. ``on`` lists what to
-    retry: exception classes (your own included) or Step Functions error names such as
-    ``"States.Timeout"``. By default every error is retried except a
-    :class:`~stepstone.PermanentError`.
+    The first retry waits ``interval`` seconds, each next one ``backoff`` times longer,
+    never more than ``max_delay``. By default every error is retried except a
+    [`PermanentError`][stepstone.PermanentError]. Several policies can be given as a list,
+    ``retry=[Retry(on=[Throttled], attempts=10), Retry(attempts=2)]``: each error uses the
+    first policy that names it, so a catch-all policy comes last.
+
+    Args:
+        attempts: Every run of the step, the first one included, 1 to 100: ``attempts=3``
+            is the first try and up to two retries.
+        interval: The wait before the first retry, in seconds or a ``timedelta``.
+        backoff: How much longer each next wait is (``2.0`` doubles it); at least 1.0.
+        max_delay: The longest wait between two attempts, whatever ``backoff`` says.
+        jitter: Spread the waits at random (full jitter), so many runs that failed together
+            do not retry together.
+        on: What to retry: exception classes (your own included, and their subclasses) or
+            Step Functions error names such as ``"States.Timeout"``. A Batch step or nested
+            workflow fails only as ``States.TaskFailed`` or ``States.Timeout``.
     """
 
     attempts: int = 3

@@ -19,7 +19,7 @@ from pydantic import BaseModel, ValidationError
 from .credentials import credential_in, credential_name
 from .errors import CompileError, Location, ParamsError
 
-__all__ = ["PARAMS_MAX_BYTES", "check_param_type", "validate_params"]
+__all__ = ["PARAMS_MAX_BYTES", "check_param_type", "params_not_valid", "problem_lines", "validate_params"]
 
 
 def validate_params(workflow: str, model: type[BaseModel], data: Mapping[str, Any]) -> dict[str, Any]:
@@ -32,7 +32,7 @@ def validate_params(workflow: str, model: type[BaseModel], data: Mapping[str, An
     try:
         checked = model.model_validate(dict(data))
     except ValidationError as exc:
-        errors = [f"{'.'.join(str(p) for p in e['loc']) or '(input)'}: {e['msg']}" for e in exc.errors()
+        errors = [line for e, line in zip(exc.errors(), problem_lines(exc), strict=True)
                   if not (e["type"] == "extra_forbidden" and len(e["loc"]) == 1)]  # said by `unknown`
         raise ParamsError(workflow, unknown + errors) from None
     document: dict[str, Any] = checked.model_dump(mode="json")
@@ -40,6 +40,18 @@ def validate_params(workflow: str, model: type[BaseModel], data: Mapping[str, An
     if problems:
         raise ParamsError(workflow, problems)
     return document
+
+
+def problem_lines(exc: ValidationError, where: tuple[str | int, ...] = ()) -> list[str]:
+    """Each problem pydantic found, as the command line says it: ``min_auc: Input should be a
+    valid number`` (``where`` goes before the place pydantic names)."""
+    return [f"{'.'.join(str(p) for p in (*where, *e['loc'])) or '(input)'}: {e['msg']}" for e in exc.errors()]
+
+
+def params_not_valid(workflow: str, problems: list[str]) -> str:
+    """The one line the command line prints for parameters that do not validate (a run
+    started without it gets the same words as its failure's cause)."""
+    return f"parameters of {workflow!r} do not validate: " + "; ".join(problems)
 
 
 def check_param_type(workflow: str, location: Location, name: str, annotation: Any) -> None:

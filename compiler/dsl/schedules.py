@@ -51,11 +51,20 @@ def _check_timezone(timezone: str) -> str | None:
 
 
 def cron(expression: str, *, timezone: str = "UTC", params: Mapping[str, Any] | None = None) -> Schedule:
-    """Run on a cron schedule, in ``timezone`` (an IANA name such as ``"Europe/Berlin"``).
+    """Run on a cron schedule: ``@workflow(schedule=cron("0 3 * * ? *"))`` runs every day at 03:00.
 
-    The expression has six fields, as EventBridge Scheduler takes it: minutes, hours,
-    day-of-month, month, day-of-week, year; one of the day fields must be ``?``.
-    ``params`` are the workflow parameters each scheduled run gets.
+    Args:
+        expression: Six fields, as EventBridge Scheduler takes them: minutes, hours,
+            day-of-month, month, day-of-week, year. Exactly one of the two day fields is
+            ``?``: ``"0 3 * * ? *"`` (every day), ``"0 3 ? * MON *"`` (every Monday),
+            ``"*/15 * * * ? *"`` (every 15 minutes).
+        timezone: The time zone the hours are in, an IANA name such as ``"Europe/Berlin"``
+            (daylight saving time included).
+        params: The workflow parameters each scheduled run gets; the others take their
+            defaults, so every parameter without a default must be here.
+
+    Returns:
+        The schedule, for ``@workflow(schedule=...)``.
     """
     location = caller_location()
     if not isinstance(expression, str):
@@ -80,7 +89,16 @@ def cron(expression: str, *, timezone: str = "UTC", params: Mapping[str, Any] | 
 
 
 def rate(value: int | str, unit: str | None = None, *, params: Mapping[str, Any] | None = None) -> Schedule:
-    """Run every ``value`` ``unit`` (minutes, hours or days): ``rate(6, "hours")`` or ``rate("6 hours")``."""
+    """Run at a fixed interval: ``rate(6, "hours")`` or ``rate("6 hours")``, in UTC.
+
+    Args:
+        value: How many units between runs (a whole number), or the whole rate as text.
+        unit: ``"minutes"``, ``"hours"`` or ``"days"`` (or the singular, for 1).
+        params: The workflow parameters each scheduled run gets, as for [`cron`][stepstone.cron].
+
+    Returns:
+        The schedule, for ``@workflow(schedule=...)``.
+    """
     location = caller_location()
     try:
         parsed = parse_rate(value, unit)

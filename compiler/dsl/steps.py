@@ -259,15 +259,43 @@ def step(
     cache: bool = False,
     secrets: Sequence[SecretRef] | None = None,
 ) -> StepDef[P, R] | Callable[[Callable[P, R]], StepDef[P, R]]:
-    """Make a function a workflow step.
+    """Make a function a workflow step: one state of the state machine, run as a Lambda function or a Batch job.
 
-    ``compute`` says where it runs: ``Lambda(memory=, timeout=)`` (the default) or
-    ``Batch(gpus=, vcpus=, memory=, image=)``. ``retry`` is a :class:`Retry` (or a number
-    of attempts, or a list of policies tried in order). ``timeout`` limits each attempt,
-    ``heartbeat`` the silence between heartbeats of a long job. ``cache=True`` skips the
-    step on a re-run when its code and inputs are unchanged. ``secrets=[WAREHOUSE]`` lists
-    the :class:`~stepstone.Secret` objects the step reads with ``WAREHOUSE.value()``: the
-    only ones it may read, and, deployed, the only ones its role is granted.
+    Write it as ``@step`` or ``@step(...)`` above a plain function at module level whose
+    parameters and return value are JSON-friendly types (str, int, float, bool, lists and
+    dicts of them, pydantic models). Called inside a ``@workflow`` body, a step becomes a
+    state; called anywhere else, it is the function itself, so it can be tested directly.
+    Options are checked where they are written: a bad one is a
+    [`CompileError`][stepstone.CompileError] at that line.
+
+    Args:
+        fn: The function, when the decorator is written without parentheses (``@step``).
+        name: The step's name, which names its state (default: the function's name):
+            a letter first, then letters, digits, ``_`` and ``-``, at most 64 characters.
+        compute: Where it runs: [`Lambda(...)`][stepstone.Lambda] (the default,
+            ``Lambda()``) or [`Batch(...)`][stepstone.Batch] for long jobs and GPUs.
+        retry: How a failure is retried: a [`Retry`][stepstone.Retry], a number of attempts
+            (``retry=3`` is ``Retry(attempts=3)``), or a list of policies tried in order
+            (a catch-all policy last). Default: no retry.
+        timeout: How long one attempt may run, in seconds or a ``timedelta``; a step that
+            runs longer fails with [`StepTimeout`][stepstone.StepTimeoutError]. On Lambda it
+            must fit the function's own ``Lambda(timeout=...)``.
+        heartbeat: For a Batch step, the longest silence between heartbeats before Step
+            Functions gives the job up; shorter than ``timeout``.
+        cache: Skip the step on a re-run when its code and inputs are unchanged, reusing
+            the result stored by an earlier run.
+        secrets: The [`Secret`][stepstone.Secret]s the step reads with ``.value()``: the only
+            ones it may read, and, deployed, the only ones its role is granted.
+
+    Returns:
+        The step (a ``StepDef``), which is called like the function.
+
+    Example:
+        ```python
+        @step(compute=Batch(gpus=1, memory=32_768), retry=Retry(attempts=3), timeout=3600)
+        def train(dataset: Dataset, epochs: int = 10) -> Model:
+            ...
+        ```
     """
     location = caller_location()
 

@@ -64,7 +64,29 @@ def s3_upload(
     key_param: str | None = "key",
     params: Mapping[str, Any] | None = None,
 ) -> S3Upload:
-    """Start the workflow when a file lands in ``s3://bucket/prefix...suffix``."""
+    """Start a run for each new object in ``s3://bucket/prefix...suffix``.
+
+    Deployed, this is an EventBridge rule on the bucket's "Object Created" events. The run
+    gets the object's bucket and key in two of its parameters, which the workflow must have.
+
+    Args:
+        bucket: The bucket's name (not a ``s3://`` URI).
+        prefix: Only keys that start with this (no leading ``/``), e.g. ``"incoming/"``.
+        suffix: Only keys that end with this, e.g. ``".csv"``.
+        bucket_param: The workflow parameter that gets the bucket's name; ``None`` leaves it out.
+        key_param: The workflow parameter that gets the object's key; ``None`` leaves it out.
+        params: Other workflow parameters each triggered run gets.
+
+    Returns:
+        The trigger, for ``@workflow(triggers=[...])``.
+
+    Example:
+        ```python
+        @workflow(triggers=[s3_upload("raw-data", prefix="incoming/", suffix=".csv")])
+        def ingest(bucket: str, key: str) -> Report:
+            ...
+        ```
+    """
     location = caller_location()
     if not isinstance(bucket, str) or not _BUCKET.match(bucket) or ".." in bucket:
         raise CompileError(
@@ -86,7 +108,15 @@ def s3_upload(
 
 def workflow_succeeded(workflow: WorkflowDef[..., Any] | str, *,
                        params: Mapping[str, Any] | None = None) -> WorkflowSucceeded:
-    """Start the workflow each time ``workflow`` (a ``@workflow`` function or its name) succeeds."""
+    """Start a run each time another workflow's run succeeds.
+
+    Args:
+        workflow: The workflow to follow: its ``@workflow`` function, or its name.
+        params: The workflow parameters each triggered run gets.
+
+    Returns:
+        The trigger, for ``@workflow(triggers=[...])``.
+    """
     location = caller_location()
     name = workflow if isinstance(workflow, str) else getattr(workflow, "name", None)
     if not isinstance(name, str) or not name:

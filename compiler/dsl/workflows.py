@@ -136,7 +136,8 @@ class WorkflowDef(Decorated[P, R]):
 
 def _check_signature(fn: Callable[..., Any], location: Location | None) -> None:
     if not inspect.isfunction(fn):
-        raise CompileError(f"@workflow decorates functions, not {fn!r}", rule="bad-workflow", location=location)
+        raise CompileError(f"@workflow decorates functions, not {fn!r}", rule="bad-workflow", location=location,
+                           hint="put @workflow above a def at module level")
     if "<locals>" in fn.__qualname__:
         raise CompileError(f"workflow {fn.__qualname__!r} is defined inside another function",
                            rule="bad-workflow", location=location, hint="define workflows at module level")
@@ -199,12 +200,38 @@ def workflow(
     triggers: Sequence[Trigger] | None = None,
     timeout: Seconds | None = None,
 ) -> WorkflowDef[P, R] | Callable[[Callable[P, R]], WorkflowDef[P, R]]:
-    """Make a function a workflow.
+    """Make a function a workflow: its body is compiled to a Step Functions state machine.
 
-    ``type`` is ``"standard"`` (the default: long runs, exactly once) or ``"express"``
-    (at most 5 minutes, cheap at high volume). ``schedule`` takes ``cron(...)`` and
-    ``rate(...)``; ``triggers`` take ``s3_upload(...)`` and ``workflow_succeeded(...)``.
-    ``timeout`` limits a whole run.
+    The body calls steps, other workflows, [`approve`][stepstone.approve] and
+    [`map`][stepstone.map], with ``if``, ``for``, ``try``/``except``, ``raise`` and ``return``
+    (the [Compiler rules](rules.md) say what else it may not hold). The parameters are the
+    run's input: typed, with defaults a run may leave out. Called directly, a workflow is
+    plain sequential Python, which is how tests call it.
+
+    Args:
+        fn: The function, when the decorator is written without parentheses (``@workflow``).
+        name: The state machine's name (default: the function's name): a letter first, then
+            letters, digits, ``_`` and ``-``, at most 64 characters.
+        type: ``"standard"`` (the default: runs of up to a year, each step exactly once) or
+            ``"express"`` (runs of at most 5 minutes, cheap at high volume, no waiting for
+            Batch jobs, nested workflows or approvals).
+        schedule: When to start runs on their own: a [`cron(...)`][stepstone.cron] or
+            [`rate(...)`][stepstone.rate] schedule, or a list of them.
+        triggers: What else starts a run: [`s3_upload(...)`][stepstone.s3_upload] and
+            [`workflow_succeeded(...)`][stepstone.workflow_succeeded].
+        timeout: How long a whole run may take, in seconds or a ``timedelta``.
+
+    Returns:
+        The workflow (a ``WorkflowDef``), which ``stepstone run``, ``compile`` and
+            ``deploy`` find in its module, and which is called like the function.
+
+    Example:
+        ```python
+        @workflow(schedule=cron("0 3 * * ? *", timezone="Europe/Berlin"))
+        def nightly_training(day: str = "latest", epochs: int = 10) -> Model:
+            dataset = build_dataset(day)
+            return train(dataset, epochs=epochs)
+        ```
     """
     location = caller_location()
 

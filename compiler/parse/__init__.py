@@ -44,9 +44,9 @@ def _params(wf: WorkflowDef[..., Any], ctx: WorkflowContext, scope: Scope, fn_no
                    else "is not a plain name (letters, digits and '_', starting with a letter)"),
                 rule="bad-parameters", location=where,
                 hint=f"rename it (for example to {name.strip('_') + '_value'!r})")
-    check_defaults(wf, fn_node, wf.location)
+    defaults = check_defaults(wf, fn_node, wf.location)
     return Params(names=tuple(names), annotations=annotations, model_param=model_param,
-                  model=wf.params_model, max_bytes=PARAMS_MAX_BYTES)
+                  model=wf.params_model, max_bytes=PARAMS_MAX_BYTES, defaults=defaults)
 
 
 def parse_workflow(wf: WorkflowDef[..., Any]) -> Workflow:

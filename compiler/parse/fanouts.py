@@ -282,26 +282,30 @@ class FanOutParser:
         ctx = self.ctx
         if len(node.args) != 2:
             ctx.fail(node, "stepstone.map takes a step and a list: stepstone.map(train, grid, max_concurrency=4)",
-                     rule="bad-map")
+                     rule="bad-map", hint="pass the step itself (not a call) and the list of items; "
+                                          "other arguments of the step go as keywords")
         step = resolve_global(ctx, node.args[0])
         if not isinstance(step, StepDef):
             ctx.fail(node.args[0], f"stepstone.map's first argument must be a @step, got {ast.unparse(node.args[0])}",
-                     rule="bad-map")
+                     rule="bad-map", hint="decorate the function with @step, or pass the step itself, not a call of it")
         options: dict[str, int] = {}
         per_call: list[ast.keyword] = []
         for kw in node.keywords:
             if kw.arg in ("max_concurrency", "max_items"):
                 if not (isinstance(kw.value, ast.Constant) and isinstance(kw.value.value, int)
                         and not isinstance(kw.value.value, bool) and kw.value.value >= 0):
-                    ctx.fail(kw.value, f"{kw.arg}= must be a literal whole number", rule="bad-map")
+                    ctx.fail(kw.value, f"{kw.arg}= must be a literal whole number", rule="bad-map",
+                             hint=f"write the number in the call ({kw.arg}=4): the compiler sizes the Map from it")
                 options[kw.arg] = kw.value.value
             else:
                 per_call.append(kw)
         if options.get("max_items") == 0:
-            ctx.fail(node, "max_items=0 leaves nothing to fan out over", rule="bad-map")
+            ctx.fail(node, "max_items=0 leaves nothing to fan out over", rule="bad-map",
+                     hint="give the largest number of items the list can hold, or leave max_items out")
         first_param = next(iter(step.signature.parameters), None)
         if first_param is None:
-            ctx.fail(node, f"{step.name} takes no arguments, so it cannot take an item", rule="bad-map")
+            ctx.fail(node, f"{step.name} takes no arguments, so it cannot take an item", rule="bad-map",
+                     hint=f"give {step.name} a first parameter for the item")
         try:
             step.signature.bind(0, **{kw.arg: 0 for kw in per_call if kw.arg})
         except TypeError as exc:

@@ -114,9 +114,10 @@ def _default_problem(annotation: Any, value: Any) -> str | None:
     return None
 
 
-def check_defaults(wf: WorkflowDef[..., Any], fn_node: ast.FunctionDef, where: Location) -> None:
+def check_defaults(wf: WorkflowDef[..., Any], fn_node: ast.FunctionDef, where: Location) -> dict[str, Any]:
     """Each parameter default fits its type and is JSON, and together they fit in a run's input
-    (a schedule or trigger starts runs with them, with no one there to pass others)."""
+    (a schedule or trigger starts runs with them, with no one there to pass others); the
+    defaults, as JSON values."""
     model = wf.params_model
     nodes = _default_nodes(fn_node) if wf.model_param is None else {}
     file = where.file
@@ -145,3 +146,4 @@ def check_defaults(wf: WorkflowDef[..., Any], fn_node: ast.FunctionDef, where: L
                            f"most); a run's parameters may take at most {PARAMS_MAX_BYTES:,}", rule="bad-default",
                            location=locations[largest],
                            hint="pass large data by reference: a default S3 key or path, read by a step")
+    return defaults

@@ -60,7 +60,17 @@ from .records import (
     RedriveRecord,
     RedriveStep,
 )
-from .runs import is_redrive, machine_of, redrive_run_id, run_id_of, run_input, split_input, trigger_text
+from .runs import (
+    RUN_NAME_LIMIT,
+    is_redrive,
+    machine_of,
+    redrive_run_id,
+    run_id_of,
+    run_input,
+    run_name,
+    split_input,
+    trigger_text,
+)
 
 __all__ = [
     "BATCH_ENV",
@@ -70,6 +80,7 @@ __all__ = [
     "MAP_PATH_KEY",
     "RESERVED_ROOT_KEYS",
     "RUN_KEY",
+    "RUN_NAME_LIMIT",
     "TRIGGER_KEY",
     "VARS_KEY",
     "ApprovalRequest",
@@ -108,6 +119,7 @@ __all__ = [
     "results_prefix",
     "run_id_of",
     "run_input",
+    "run_name",
     "run_prefix",
     "split_input",
     "step_key",

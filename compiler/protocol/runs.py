@@ -3,11 +3,18 @@ Functions gives it (execution ARNs, run ids, the ids of runs that continue a fai
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from typing import Any
 
 from .keys import TRIGGER_KEY
 
-__all__ = ["is_redrive", "machine_of", "redrive_run_id", "run_id_of", "run_input", "split_input", "trigger_text"]
+__all__ = ["RUN_NAME_LIMIT", "is_redrive", "machine_of", "redrive_run_id", "run_id_of", "run_input", "run_name",
+           "split_input", "trigger_text"]
+
+EXECUTION_NAME_LIMIT = 80  # characters of a Step Functions execution's name
+RUN_NAME_LIMIT = EXECUTION_NAME_LIMIT - len("_r999")  # room for the ids of the runs that continue it
+_NAME_UNSAFE = re.compile(r"[^A-Za-z0-9.-]+")  # no '_': a name must not end like a redrive's `_r1`
 
 
 def run_input(params: dict[str, Any], trigger: dict[str, Any]) -> dict[str, Any]:
@@ -16,6 +23,22 @@ def run_input(params: dict[str, Any], trigger: dict[str, Any]) -> dict[str, Any]
     ``{"kind": "s3", "bucket": ..., "key": ...}``, ``{"kind": "workflow", "workflow": ...}`` or
     ``{"kind": "redrive", "run": ...}``. No state reads it; ``stepstone runs`` shows it."""
     return {**params, TRIGGER_KEY: trigger}
+
+
+def run_name(unique: str, trigger: Mapping[str, Any] | None) -> str:
+    """A run's execution name: ``unique`` (stepstone's id, ``20261122-195339-5be8``, or an
+    event's id) and what started it, as far as the name can hold it: ``...-manual``,
+    ``...-schedule``, ``...-s3-sales-2024-06-01.csv``, ``...-after-etl-s3``. Only letters,
+    digits, ``.`` and ``-`` (what every execution name may hold), at most RUN_NAME_LIMIT."""
+    given = dict(trigger or {})
+    kind = str(given.get("kind") or "manual")
+    what = _NAME_UNSAFE.sub("-", {"workflow": "after"}.get(kind, kind)).strip("-") or "manual"
+    detail = _NAME_UNSAFE.sub("-", str(given.get({"s3": "key", "workflow": "workflow"}.get(kind, ""), ""))).strip("-")
+    room = RUN_NAME_LIMIT - len(unique) - len(what) - 2
+    if detail and room > 0:  # an S3 key keeps its end: the file's name
+        what += "-" + detail[-room:].lstrip("-.")
+    name = f"{unique}-{what}"
+    return name if len(name) <= RUN_NAME_LIMIT else unique[:RUN_NAME_LIMIT]
 
 
 def split_input(document: Any) -> tuple[dict[str, Any], dict[str, Any] | None]:

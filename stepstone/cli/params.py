@@ -11,6 +11,7 @@ from typing import Any
 import click
 
 from compiler.dsl.errors import CompileError, ParamsError
+from compiler.dsl.params import params_not_valid
 from compiler.dsl.workflows import WorkflowDef
 
 from ..console import EXIT_COMPILE, fail, print_compile_error
@@ -104,7 +105,7 @@ def params_or_exit(definition: WorkflowDef[..., Any], pairs: tuple[str, ...],
     try:
         return definition.validate_params(parse_params(pairs, input_file))
     except ParamsError as exc:
-        fail(f"parameters of {definition.name!r} do not validate: " + "; ".join(exc.errors),
+        fail(params_not_valid(definition.name, exc.errors),
              hint=params_hint(definition, exc.errors, pairs))
     except CompileError as exc:  # a parameter type no run input can hold
         print_compile_error(exc)

@@ -186,8 +186,10 @@ def _graph(record: RunRecord) -> Any:
         return None
 
 
-_OUR_FRAMES = ("/lambdas/runner.py", "/lambdas/step_runner.py", "/stepstone/local/executor.py",
-               "/aws_lambda_powertools/", "/stepstone_lambda_host/")
+# the frames of whatever ran the step, by package (not by file: a module that moves must not
+# bring its frames back into every traceback shown): the runtime, the local target's engine,
+# Powertools and the LocalStack plugin's host
+_OUR_FRAMES = ("/lambdas/", "/stepstone/local/", "/aws_lambda_powertools/", "/stepstone_lambda_host/")
 
 
 def _user_frames(trace: str) -> str:

@@ -26,6 +26,7 @@ from compiler.asl.matching import RetryBook, error_matches
 from compiler.asl.tasks import retriers
 from compiler.asl.values import slug
 from compiler.dsl.decorated import import_ref
+from compiler.inputs import INVALID_PARAMETER, input_rules
 from compiler.ir import (
     Approve,
     BindingKind,
@@ -126,13 +127,16 @@ class LocalRun:
     def run(self, params: dict[str, JSON]) -> RunResult:
         """Run to the end; the record says how it went (also when it raises KeyboardInterrupt)."""
         record = self.record
-        record.params = params
+        rules = input_rules(self.workflow)  # the compiled machine's first states: defaults, then checks
+        record.params = params = rules.with_defaults(params)
         self._save()
         self.on_event(Event("run", record, note="started"))
         frame = StateView(self.workflow, self.run_id, params, self.store)
         clock = time.perf_counter()
         output: JSON = None
         try:
+            if (problem := rules.first_problem(params)) is not None:
+                raise RunFailedError(INVALID_PARAMETER, problem[1], problem[0])
             with capture_output(echo=self.options.echo_output):
                 self.block(self.workflow.body, frame)
             output = envelope(None)

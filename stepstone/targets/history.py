@@ -119,6 +119,8 @@ class History:
             data = _json(details.get("input"))
             map_path = data.get(MAP_PATH_KEY) if isinstance(data, dict) else None
             context = (str(details.get("name")), map_path if isinstance(map_path, str) else None)
+            if kind == "FailStateEntered" and self.record.failed_state is None:  # a raise, a refused input
+                self.record.failed_state = context[0]
         self.context[number] = context
         if context is None or not kind.startswith("Task") or kind == "TaskStateEntered":
             return

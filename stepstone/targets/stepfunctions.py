@@ -29,6 +29,7 @@ from compiler.protocol import (
     redrive_run_id,
     run_id_of,
     run_input,
+    run_name,
     run_prefix,
     split_input,
     trigger_text,
@@ -313,7 +314,7 @@ class StepFunctionsTarget(Target):
             f"{'s' if len(changed) != 1 else ''})")
         for name in deployed.batch_as_lambda:
             say(f"{name} runs on AWS Batch; {self.label} has no Batch, so here it runs as a Lambda function")
-        run_id = request.run_id or new_run_id()
+        run_id = request.run_id or run_name(new_run_id(), request.trigger)  # the name says what started it
         arn = self.start(deployed.state_machine, run_id, request.params or {}, request.trigger)
         say(f"running {deployed.workflow} as run {run_id} ({self.label}, artifacts in "
             f"s3://{self.bucket(deployed.state_machine)}/{run_prefix(deployed.workflow, run_id)})")
@@ -321,7 +322,7 @@ class StepFunctionsTarget(Target):
 
     def trigger(self, spec: str, definition: WorkflowDef[..., Any], params: Mapping[str, Any],
                 trigger: Mapping[str, Any]) -> Started:
-        arn = self.start(self.state_machine(definition.name), new_run_id(), params, trigger)
+        arn = self.start(self.state_machine(definition.name), run_name(new_run_id(), trigger), params, trigger)
         return Started(run_id_of(arn), definition.name, self.console_url(arn))
 
     def redrive(self, run: str) -> Started:

@@ -80,3 +80,14 @@ def blocked(n: int = 1, blocker: str = "") -> int:
     ready = prepare(n)
     doubled = fragile(ready, blocker)
     return finish(doubled)
+
+
+@step
+def scale(value: int, factor: int) -> int:
+    return value * factor
+
+
+@workflow
+def scaled(value: int, factor: int = 3) -> int:
+    """A required parameter beside a default: what a console start must give."""
+    return scale(value, factor)

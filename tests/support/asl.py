@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from statelint.linter import Linter
 
-__all__ = ["asl_validator", "asl_validator_problems", "statelint_problems"]
+__all__ = ["asl_validator", "asl_validator_problems", "body_start", "statelint_problems"]
 
 ROOT = Path(__file__).resolve().parents[2]
 VALIDATE = ROOT / "tests" / "support" / "validate_asl.js"
@@ -23,6 +23,22 @@ VALIDATE = ROOT / "tests" / "support" / "validate_asl.js"
 # documents as required for s3:getObject JSON item readers:
 # https://docs.aws.amazon.com/step-functions/latest/dg/input-output-itemreader.html
 STATELINT_OUTDATED = ('Field "InputType" not allowed in',)
+
+
+def _input_state(states: Mapping[str, Any], state: Mapping[str, Any]) -> bool:
+    """One of the first states: a Pass that merges the defaults, a Choice whose rules all refuse the input."""
+    if state["Type"] == "Pass":
+        return "JsonMerge" in json.dumps(state.get("Parameters"))
+    return state["Type"] == "Choice" and all(states[rule["Next"]].get("Error") == "stepstone.InvalidParameter"
+                                             for rule in state["Choices"])
+
+
+def body_start(definition: Mapping[str, Any]) -> str:
+    """The first state of the workflow body: past the parameter defaults and the input checks."""
+    states, name = definition["States"], definition["StartAt"]
+    while _input_state(states, states[name]):
+        name = states[name].get("Next") or states[name]["Default"]
+    return str(name)
 
 
 def statelint_problems(definition: dict[str, Any]) -> list[str]:

@@ -215,3 +215,16 @@ def parent(params: Params) -> int:
 def stopped(params: Params) -> Out:
     a = first(params.n)
     return interrupt(a)
+
+
+@workflow
+def needs_n(n: int, label: str = "plain", factor: float | None = None, tags: list[str] | None = None) -> Out:
+    """A required parameter beside defaults of several JSON types: what a console start must give."""
+    a = first(n)
+    return second(a)
+
+
+@workflow
+def no_parameters() -> Out:
+    a = first(2)
+    return second(a)

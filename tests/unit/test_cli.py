@@ -11,6 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from stepstone.cli import main
+from tests.support.asl import body_start
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -79,7 +80,7 @@ def test_compile_prints_asl_for_one_workflow(files: Path) -> None:
     result = run("compile", f"{files / 'good_flows.py'}:second")
     assert result.returncode == 0, result.stderr
     definition = json.loads(result.stdout)
-    assert definition["StartAt"] == "fetch"
+    assert body_start(definition) == "fetch"
 
 
 def test_compile_needs_a_name_when_a_file_holds_several(files: Path) -> None:

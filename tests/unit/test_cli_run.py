@@ -69,6 +69,7 @@ def test_a_failed_step_shows_its_traceback_and_resume_finishes_the_run(home: str
     code, shown = stepstone("show", run_id, "--home", home)
     assert "✗ breaks: Flaky: breaks failed on purpose" in shown
     assert "Traceback (most recent call last)" in shown and "_maybe_fail" in shown
+    assert "stepstone/local/" not in shown and "lambdas/" not in shown  # from the step's code on
     flows.CALLS.clear()
     code, output = stepstone("run", spec, "--home", home, "--resume", run_id)
     assert code == 0

@@ -13,6 +13,7 @@ from compiler.deployment.plan import plan_deployment
 from compiler.deployment.profile import LOCALSTACK_PROFILE
 from compiler.parse import parse_workflow
 from stepstone import Batch, Retry, approve, step, workflow
+from tests.support.asl import body_start
 
 
 class Params(BaseModel):
@@ -114,7 +115,7 @@ def independent(params: Params) -> Out:
 def test_independent_calls_run_in_parallel_and_statement_order_does_not_serialize() -> None:
     definition = asl(independent)
     top = definition["States"]
-    assert definition["StartAt"] == "start"
+    assert body_start(definition) == "start"
     parallel = top[top["start"]["Next"]]
     assert parallel["Type"] == "Parallel"
     assert sorted(b["StartAt"] for b in parallel["Branches"]) == ["one", "one_2"]

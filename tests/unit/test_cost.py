@@ -40,20 +40,23 @@ def from_golden(spec: str, golden: str) -> CompiledWorkflow:
 
 def test_ml_training_transitions_match_a_hand_count() -> None:
     # tests/golden/ml_training.ml_training.asl.json, one transition a state entered:
+    #   "parameter defaults" (Pass), "check parameters" (Choice: a valid input takes its Default),
     #   prod_initiation, "fetch_embedding + build_dataset" (Parallel), fetch_embedding,
-    #   build_dataset, check_data_quality, "if not quality.passed" (Choice)          = 6
-    #   bad data:  + notify_data_team, "return 'rejected-data'" (Pass)               = 8  (cheapest)
-    #   good data: + train_model, check_model_quality, "if evaluation.auc ge ..."    = 9
-    #     good model: + release_model                                               = 10
-    #     bad model:  + notify_data_team_2, "return 'rejected-model'"               = 11 (costliest)
+    #   build_dataset, check_data_quality, "if not quality.passed" (Choice)          = 8
+    #   bad data:  + notify_data_team, "return 'rejected-data'" (Pass)               = 10 (cheapest)
+    #   good data: + train_model, check_model_quality, "if evaluation.auc ge ..."    = 11
+    #     good model: + release_model                                               = 12
+    #     bad model:  + notify_data_team_2, "return 'rejected-model'"               = 13 (costliest)
+    # (a run refused by "check parameters" is no run to estimate: its Fail states are left out)
     result = estimate(from_golden("examples/ml_training.py", "ml_training.ml_training.asl.json"))
-    assert (result.transitions.low, result.transitions.high) == (8, 11)
+    assert (result.transitions.low, result.transitions.high) == (10, 13)
     # Lambda requests: 5 on the bad-data path, 6 on the bad-model path (train_model is Batch)
     assert (result.lambda_requests.low, result.lambda_requests.high) == (5, 6)
 
 
 def test_hpo_fanout_transitions_match_a_hand_count() -> None:
     # tests/golden/hpo_fanout.hpo_fanout.asl.json:
+    #   "parameter defaults" (Pass), "check parameters" (Choice)                    = 2
     #   "prepare_data + make_grid" (Parallel) + prepare_data + make_grid            = 3
     #   "map train_trial over trials" (Map)                                         = 1
     #     per item: train_trial, "item done" (Pass)                                 = 2 x 16 (declared max_length=16)
@@ -61,9 +64,9 @@ def test_hpo_fanout_transitions_match_a_hand_count() -> None:
     #   "for segment in SEGMENTS" (Map) + score_segment x 3 (a literal list)        = 4
     #   summarize, "if verdict.worst_segment_auc lt ..." (Choice)                   = 2
     #   register_model or "return 'rejected ...'" (Pass)                            = 1
-    #   3 + 1 + 32 + 2 + 4 + 2 + 1                                                  = 45 either way
+    #   2 + 3 + 1 + 32 + 2 + 4 + 2 + 1                                              = 47 either way
     result = estimate(from_golden("examples/hpo_fanout.py", "hpo_fanout.hpo_fanout.asl.json"))
-    assert (result.transitions.low, result.transitions.high) == (45, 45)
+    assert (result.transitions.low, result.transitions.high) == (47, 47)
     assert {m.state: (m.items, m.source) for m in result.maps} == {
         "map train_trial over trials": (16, "the declared most"),
         "for segment in SEGMENTS": (3, "a literal list"),
@@ -72,36 +75,39 @@ def test_hpo_fanout_transitions_match_a_hand_count() -> None:
 
 def test_approval_release_counts_the_nested_run_and_every_branch() -> None:
     # tests/golden/approval_release.approval_release.asl.json (+ .smoke_test.asl.json):
-    #   cheapest: load_candidate, "if candidate.stage in ...", "return 'nothing to do'" = 3
-    #   costliest: load_candidate, Choice, "smoke_test + compare_to_production" (Parallel),
-    #     smoke_test (the Task) + the child's 6 (deploy_canary, send_test_traffic, Parallel,
-    #     teardown_canary, check_smoke, the return Pass), compare_to_production,
-    #     "if not smoke.passed", request_review, "if not review.ready", approve_decision,
-    #     "if decision.approved", promote or archive_3                                 = 17
+    #   every run: "parameter defaults" (Pass), "check parameters" (Choice)             = 2
+    #   cheapest: + load_candidate, "if candidate.stage in ...", "return 'nothing to do'" = 5
+    #   costliest: + load_candidate, Choice, "smoke_test + compare_to_production" (Parallel),
+    #     smoke_test (the Task) + the child's 8 (its own two first states, deploy_canary,
+    #     send_test_traffic, Parallel, teardown_canary, check_smoke, the return Pass),
+    #     compare_to_production, "if not smoke.passed", request_review, "if not review.ready",
+    #     approve_decision, "if decision.approved", promote or archive_3                  = 21
     result = estimate(from_golden("examples/approval_release.py:approval_release",
                                   "approval_release.approval_release.asl.json"))
-    assert (result.transitions.low, result.transitions.high) == (3, 17)
+    assert (result.transitions.low, result.transitions.high) == (5, 21)
     assert [n.workflow for n in result.nested] == ["smoke_test"]
-    assert (result.nested[0].transitions.low, result.nested[0].transitions.high) == (6, 6)
+    assert (result.nested[0].transitions.low, result.nested[0].transitions.high) == (8, 8)
 
 
 def test_a_catch_handler_is_a_way_through() -> None:
-    # etl_s3: download, parse_csv (fails) -> quarantine, "return 'quarantined'"        = 4
+    # etl_s3, after "parameter defaults" and "check parameters" (2):
+    #   download, parse_csv (fails) -> quarantine, "return 'quarantined'"           = 2 + 4 = 6
     #   download, parse_csv, clean_rows, load_to_warehouse, two Choices, report_rejects,
-    #   "return summary.table"                                                          = 8
+    #   "return summary.table"                                                      = 2 + 8 = 10
     result = estimate(from_golden("examples/etl_s3.py", "etl_s3.etl_s3.asl.json"))
-    assert (result.transitions.low, result.transitions.high) == (4, 8)
+    assert (result.transitions.low, result.transitions.high) == (6, 10)
 
 
 EXPECTED = {  # (cheapest, costliest) state transitions of one run, with the default assumptions
-    "examples/ml_training.py": (8, 11),
-    "examples/etl_s3.py": (4, 8),
-    "examples/hpo_fanout.py": (45, 45),
-    "examples/approval_release.py:approval_release": (3, 17),
-    "examples/approval_release.py:smoke_test": (6, 6),
-    "examples/model_family.py:churn_baseline": (6, 7),
-    "examples/model_family.py:churn_with_embeddings": (8, 9),
-    "examples/model_family.py:churn_with_hpo": (7, 11),
+    # (each run's two first states included: the defaults and the input checks)
+    "examples/ml_training.py": (10, 13),
+    "examples/etl_s3.py": (6, 10),
+    "examples/hpo_fanout.py": (47, 47),
+    "examples/approval_release.py:approval_release": (5, 21),
+    "examples/approval_release.py:smoke_test": (8, 8),
+    "examples/model_family.py:churn_baseline": (8, 9),
+    "examples/model_family.py:churn_with_embeddings": (10, 11),
+    "examples/model_family.py:churn_with_hpo": (9, 13),
 }
 
 
@@ -115,11 +121,11 @@ def test_every_example_is_estimated(spec: str) -> None:
 
 
 def test_a_map_multiplies_by_its_items() -> None:
-    # hpo_fanout without the first Map's items: 13 transitions; each item adds train_trial + "item done"
+    # hpo_fanout without the first Map's items: 15 transitions; each item adds train_trial + "item done"
     workflow = compiled("examples/hpo_fanout.py")
     for items in (1, 6, 12):
         result = estimate(workflow, Assumptions(items=items))
-        assert result.transitions.high == 13 + 2 * items
+        assert result.transitions.high == 15 + 2 * items
         assert result.gpu_hours.high == pytest.approx(items * 0.5)  # 1 GPU x the 30-minute default
         (trials,) = [m for m in result.maps if m.state == "map train_trial over trials"]
         assert trials.items == items
@@ -139,8 +145,8 @@ def test_the_cheapest_and_the_costliest_way_through_a_choice() -> None:
     result = estimate(compiled("examples/ml_training.py"), Assumptions(durations={"train_model": 3600}))
     # the bad-data branch skips the GPU: no Batch hours; the others train for an hour on one g5.4xlarge
     assert (result.gpu_hours.low, result.gpu_hours.high) == (0, 1)
-    assert result.standard_usd.low == pytest.approx(8 * 0.000025 + 5 * 0.0000002 + 6 * 0.0000166667)
-    assert result.standard_usd.high == pytest.approx(11 * 0.000025 + 6 * 0.0000002 + 7 * 0.0000166667 + 1.624)
+    assert result.standard_usd.low == pytest.approx(10 * 0.000025 + 5 * 0.0000002 + 6 * 0.0000166667)
+    assert result.standard_usd.high == pytest.approx(13 * 0.000025 + 6 * 0.0000002 + 7 * 0.0000166667 + 1.624)
 
 
 def test_gb_seconds_are_memory_over_1024_times_seconds() -> None:
@@ -251,8 +257,10 @@ def test_express_is_impossible_for_a_nested_sync_run_alone(tmp_path: Path) -> No
     assert estimate(compile_workflow(child)).express_possible  # 10 s at most, no .sync: it could be Express
     result = estimate(compile_workflow(parent))
     assert result.express_blockers == ("child: an Express workflow cannot wait for another workflow (.sync)",)
-    # the parent's Task, then the child's run: double and its return folded into one Task
-    assert result.transitions.low == 1 + result.nested[0].transitions.low
+    # the parent's two first states and its Task, then the child's run: its two first states, and
+    # double with its return folded into one Task
+    assert result.nested[0].transitions.low == 2 + 1
+    assert result.transitions.low == 2 + 1 + result.nested[0].transitions.low
 
 
 def test_express_where_it_is_possible() -> None:
@@ -287,7 +295,7 @@ def invoke(*args: str) -> Any:
 def test_cost_command_prints_a_table_that_fits_80_columns() -> None:
     result = invoke(str(ROOT / "examples" / "ml_training.py"))
     assert result.exit_code == 0, result.output
-    assert "state transitions" in result.stdout and "8–11" in result.stdout
+    assert "state transitions" in result.stdout and "10–13" in result.stdout
     assert "a month (30 runs)" in result.stdout and "1,000 runs" in result.stdout
     assert "Express, $" in result.stdout and "not possible" in result.stdout
     assert "train_model" in result.stdout and "g5.4xlarge" in result.stdout
@@ -303,7 +311,7 @@ def test_cost_command_json() -> None:
     report = json.loads(result.stdout)
     assert set(report) >= {"workflow", "type", "prices", "per_run", "express", "per_month", "per_1000_runs", "steps",
                            "maps", "assumptions"}
-    assert report["per_run"]["transitions"] == {"min": 25, "max": 25}
+    assert report["per_run"]["transitions"] == {"min": 27, "max": 27}  # 15 + 2 x 6 items
     assert report["per_run"]["gpu_hours"] == {"min": 2, "max": 2}  # 6 trials x 20 minutes
     assert report["per_month"]["runs"] == 4
     assert report["per_month"]["standard_usd"]["max"] == pytest.approx(4 * report["per_run"]["standard_usd"]["max"],
