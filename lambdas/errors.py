@@ -90,3 +90,25 @@ class InjectedTransientFaultError(TransientError):
 
 class BadEventError(ValueError):
     """The event names no object a run could read: no run starts."""
+
+
+class CodecError(PermanentError):
+    """A value its codec cannot write or read: a value of a type the codec does not carry, bytes
+    not in its format, a library the codec needs that is not installed, a codec with no
+    implementation in this process. The message names the codec (and the key, when reading)."""
+
+
+class CorruptValueError(PermanentError):
+    """Stored bytes that are not the bytes that were stored: their content hash differs from
+    the one recorded when they were written. They are never decoded nor reused; the message
+    names the key."""
+
+    def __init__(self, key: str, expected: str, actual: str) -> None:
+        super().__init__(f"the stored value {key!r} has changed since it was written (content hash {actual}, "
+                         f"recorded {expected}): it is not read; run the step that made it again")
+        self.key = key
+        self.expected = expected
+        self.actual = actual
+
+    def __reduce__(self) -> tuple[type[CorruptValueError], tuple[str, str, str]]:  # pickled by another process
+        return type(self), (self.key, self.expected, self.actual)
