@@ -3,7 +3,7 @@
 # pipeline here (the local target), compile it to a Step Functions state machine, draw it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/bootstrap.sh --python-only
+scripts/bootstrap.sh  # .venv, and node_modules: Mermaid for `stepstone graph --html`, the CDK CLI
 mkdir -p build
 
 echo "==> 1. run examples/ml_training.py on the local target (artifacts and lineage in .stepstone/)"
