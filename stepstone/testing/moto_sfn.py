@@ -24,6 +24,10 @@ moto 5.2.5 needs a few patches for that, each applied only inside
 5. The retrier's and the .sync poller's sleeps are skipped or shortened (``fast=True``): the
    intervals are recorded instead of waited.
 6. Parsing a definition (ANTLR, twice per run) is cached per definition text.
+7. ``StateTaskService._eval_execution``: a task's evaluation of its resource, parameters and
+   timeout is made atomic with respect to a stop of its frame (a sibling Parallel branch
+   failed, or the task timed out); moto's version pops values a stopped frame never pushed
+   and invokes the function with them (see :func:`_task_eval_execution`).
 
 Known limit (moto 5.2.5): a Batch ``.sync`` task that is *retried* fails the run with a
 spurious ``States.Timeout``; the first attempt's failure and its Catch work.
@@ -33,6 +37,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import importlib.metadata
 import json
 import logging
 import re
@@ -108,6 +113,53 @@ def _normalise_response(self: Any, response: Any, boto_service_name: str | None 
         op = _operation(self._get_boto_service_name(boto_service_name),
                         self._get_boto_service_action(service_action_name))
         self._from_boto_response(response, op.output_shape)
+
+
+def _task_eval_execution(self: Any, env: Any) -> None:
+    """moto 5.2.5's ``StateTaskService._eval_execution``
+    (moto/stepfunctions/parser/asl/component/state/exec/state_task/service/state_task_service.py),
+    with its prologue (resource, parameters, credentials, then ``_before_eval_execution``:
+    timeout, heartbeat, the TaskScheduled/TaskStarted events) run under the frame's state mutex.
+
+    Why: the task runs in its own thread on a frame (``ExecutionState._evaluate_with_timeout``,
+    execute_state.py) whose stack starts as a copy of the state's (its input on top). A failing
+    Parallel branch stops its siblings from another thread (``BranchesDecl._eval_body`` ->
+    ``BranchWorker.stop`` -> ``Environment.set_stop``, which reaches this frame), and a timed-out
+    task's frame is ended. From then on every ``EvalComponent.eval`` on the frame is skipped
+    ("Pruning", eval_component.py) while the code after it still pops the stack: a stop between
+    two steps of the prologue hands the task the state's input as its parameters or as its
+    ``timeoutInSeconds`` (the function is invoked with that as its Payload, or the history gets
+    a TaskScheduled event no GetExecutionHistory can serialise). ``set_stop``/``set_ended``/
+    ``set_error`` take that mutex, so under it the frame's state cannot change: a task stopped
+    before it is scheduled is skipped whole (its frame's stack, the input, is its pruned output,
+    as for any state a stop skips); one scheduled before the stop runs to its end, as on AWS.
+    """
+    with env._state_mutex:
+        if not env.is_running():
+            if not env.stack:
+                env.stack.append(env.states.get_input())
+            return
+        self.resource.eval(env=env)
+        resource_runtime_part = env.stack.pop()
+        raw_parameters = self._eval_parameters(env=env)
+        state_credentials = self._eval_state_credentials(env=env)
+        self._before_eval_execution(env=env, resource_runtime_part=resource_runtime_part,
+                                    raw_parameters=raw_parameters, state_credentials=state_credentials)
+
+    normalised_parameters = copy.deepcopy(raw_parameters)
+    self._normalise_parameters(normalised_parameters)
+    if env.is_mocked_mode():
+        from moto.stepfunctions.parser.asl.component.state.exec.state_task.mock_eval_utils import (
+            eval_mocked_response,
+        )
+
+        eval_mocked_response(env=env, mocked_response=env.get_current_mocked_response())
+    else:
+        self._eval_service_task(env=env, resource_runtime_part=resource_runtime_part,
+                                normalised_parameters=normalised_parameters, state_credentials=state_credentials)
+    self._normalise_response(env.stack[-1])
+    self._after_eval_execution(env=env, resource_runtime_part=resource_runtime_part,
+                               normalised_parameters=normalised_parameters, state_credentials=state_credentials)
 
 
 _PARSED: dict[str, Any] = {}
@@ -186,6 +238,8 @@ class MotoStepFunctions:
             mock.patch.object(StateTaskService, "_normalise_response", _normalise_response),
             mock.patch.object(AmazonStateLanguageParser, "parse", staticmethod(parse)),
         ]
+        if importlib.metadata.version("moto") == "5.2.5":  # _task_eval_execution is a copy of 5.2.5's
+            patches.append(mock.patch.object(StateTaskService, "_eval_execution", _task_eval_execution))
         if self.fast:
             clock = types.SimpleNamespace(sleep=self._waits.append, time=time.time)
             patches += [mock.patch.object(retrier_decl, "time", clock),
