@@ -26,11 +26,15 @@ if TYPE_CHECKING:
     from .localstack import LocalStackSession
 
 
+# what boto3 needs to make clients of moto's AWS: credentials moto accepts, and a region
+MOTO_ENVIRONMENT = (("AWS_ACCESS_KEY_ID", "testing"), ("AWS_SECRET_ACCESS_KEY", "testing"),
+                    ("AWS_DEFAULT_REGION", "us-east-1"))
+
+
 @pytest.fixture()
 def moto_sfn(monkeypatch: pytest.MonkeyPatch) -> Iterator[MotoStepFunctions]:
     """A moto AWS whose Step Functions runs compiled workflows in this process."""
-    for name, value in (("AWS_ACCESS_KEY_ID", "testing"), ("AWS_SECRET_ACCESS_KEY", "testing"),
-                        ("AWS_DEFAULT_REGION", "us-east-1")):
+    for name, value in MOTO_ENVIRONMENT:
         monkeypatch.setenv(name, value)
     with MotoStepFunctions() as moto:
         yield moto

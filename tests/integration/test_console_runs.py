@@ -29,12 +29,6 @@ import local_flows as flows
 FIRST_STATES = ["parameter defaults", "check parameters"]
 
 
-@pytest.fixture(scope="module")
-def moto() -> Any:
-    with MotoStepFunctions() as harness:
-        yield harness
-
-
 def local_run(definition: Any, given: dict[str, Any], tmp_path: Path) -> Any:
     """The local target, handed the input as given (no validation first)."""
     run = LocalRun(definition, LocalStore(tmp_path), run_id="local", approver=lambda q, s: True)

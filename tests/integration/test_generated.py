@@ -22,7 +22,6 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -43,21 +42,6 @@ from tests.support.reliability import count
 
 CASES = int(os.environ.get("STEPSTONE_GENERATED_CASES", "200"))
 COMPILED: dict[str, dict[str, Any]] = {}  # every generated definition, for asl-validator
-
-
-@pytest.fixture(scope="module")
-def moto() -> Iterator[MotoStepFunctions]:
-    saved = {k: os.environ.get(k) for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION")}
-    os.environ.update(AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing", AWS_DEFAULT_REGION="us-east-1")
-    try:
-        with MotoStepFunctions() as harness:
-            yield harness
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
 
 
 @pytest.fixture(scope="module")

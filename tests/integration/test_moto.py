@@ -30,12 +30,6 @@ EXAMPLES = [(ml_training, {}), (ml_training, {"max_null_fraction": 0.0}), (ml_tr
             (churn_with_embeddings, {}), (churn_with_hpo, {}), (approval_release, {})]
 
 
-@pytest.fixture(scope="module")
-def moto() -> Any:
-    with MotoStepFunctions() as harness:
-        yield harness
-
-
 def local_output(definition: Any, params: dict[str, Any], tmp_path: Path) -> Any:
     run = LocalRun(definition, LocalStore(tmp_path), run_id="local", approver=lambda q, s: True)
     record = run.run(definition.validate_params(params)).record

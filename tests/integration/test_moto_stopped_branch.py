@@ -38,7 +38,8 @@ def fail(event: Any) -> Any:
     raise LambdaError("Boom", "fails at once")
 
 
-def test_a_task_stopped_half_way_through_its_setup_is_not_run(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_task_stopped_half_way_through_its_setup_is_not_run(moto: MotoStepFunctions,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
     def slow_binding(self: Any, env: Any) -> Any:  # a pause as B's Payload binds its "state" field
         if getattr(self, "field", None) == "state" and "x" in (env.states.get_input() or {}) \
                 and "_exec_and_notify" in threading.current_thread().name:
@@ -46,14 +47,10 @@ def test_a_task_stopped_half_way_through_its_setup_is_not_run(monkeypatch: pytes
         return EvalComponent.eval(self, env)
 
     monkeypatch.setattr(PayloadBinding, "eval", slow_binding)
-    for name, value in (("AWS_ACCESS_KEY_ID", "testing"), ("AWS_SECRET_ACCESS_KEY", "testing"),
-                        ("AWS_DEFAULT_REGION", "us-east-1")):
-        monkeypatch.setenv(name, value)
-    with MotoStepFunctions() as moto:
-        for _ in range(10):
-            run = moto.run(DEFINITION, {"grid": [0, 1, 2]}, handlers={"fail": fail, "ok": lambda event: {"v": 1}})
-            assert (run.status, run.error) == ("FAILED", "Boom")
-            assert all("state" in call["event"] for call in run.calls), [call["event"] for call in run.calls]
-            scheduled = [event["taskScheduledEventDetails"] for event in run.history
-                         if event["type"] == "TaskScheduled"]
-            assert all(isinstance(details.get("timeoutInSeconds", 0), int) for details in scheduled), scheduled
+    for _ in range(10):
+        run = moto.run(DEFINITION, {"grid": [0, 1, 2]}, handlers={"fail": fail, "ok": lambda event: {"v": 1}})
+        assert (run.status, run.error) == ("FAILED", "Boom")
+        assert all("state" in call["event"] for call in run.calls), [call["event"] for call in run.calls]
+        scheduled = [event["taskScheduledEventDetails"] for event in run.history
+                     if event["type"] == "TaskScheduled"]
+        assert all(isinstance(details.get("timeoutInSeconds", 0), int) for details in scheduled), scheduled

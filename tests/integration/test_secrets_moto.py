@@ -16,6 +16,7 @@ from aws_lambda_powertools.utilities import parameters
 
 from compiler import compile_workflow
 from examples.publish_metrics import METRICS_TOKEN, SIGNING_KEY, publish_metrics
+from stepstone.testing.fixtures import MOTO_ENVIRONMENT
 from stepstone.testing.moto_sfn import BUCKET, MotoStepFunctions
 from tests.support.metrics_service import Received, metrics_service
 
@@ -32,8 +33,7 @@ def _metrics_service() -> Iterator[str]:
 @pytest.fixture()
 def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[MotoStepFunctions]:
     """moto with the two secrets stored; steps read AWS, never the environment."""
-    for name, value in (("AWS_ACCESS_KEY_ID", "testing"), ("AWS_SECRET_ACCESS_KEY", "testing"),
-                        ("AWS_DEFAULT_REGION", "us-east-1"), ("STEPSTONE_SECRETS", "aws")):
+    for name, value in (*MOTO_ENVIRONMENT, ("STEPSTONE_SECRETS", "aws")):
         monkeypatch.setenv(name, value)
     for secret in (METRICS_TOKEN, SIGNING_KEY):  # so a value could only come from AWS
         monkeypatch.delenv(secret.env_var, raising=False)
