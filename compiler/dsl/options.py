@@ -146,7 +146,7 @@ _STATES_ERRORS = frozenset(
         "States.ResultWriterFailed",
     }
 )
-_ERROR_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
+_ERROR_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*\Z")
 
 def _check_error_spec(spec: object, *, what: str) -> None:
     if isinstance(spec, type) and issubclass(spec, BaseException):

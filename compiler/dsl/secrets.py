@@ -29,8 +29,8 @@ __all__ = ["SecretRef", "SecretStore", "secrets_option"]
 SecretStore: TypeAlias = Literal["secretsmanager", "ssm"]
 STORES: dict[str, str] = {"secretsmanager": "AWS Secrets Manager", "ssm": "SSM Parameter Store"}
 
-_SECRETS_MANAGER_NAME = re.compile(r"^[A-Za-z0-9/_+=.@-]{1,512}$")
-_SSM_NAME = re.compile(r"^[A-Za-z0-9_./-]{1,1011}$")
+_SECRETS_MANAGER_NAME = re.compile(r"^[A-Za-z0-9/_+=.@-]{1,512}\Z")
+_SSM_NAME = re.compile(r"^[A-Za-z0-9_./-]{1,1011}\Z")
 _SSM_MAX_LEVELS = 15
 
 

@@ -25,7 +25,7 @@ __all__ = ["StepDef", "StepOptions", "calling_step", "step"]
 P = ParamSpec("P")
 R = TypeVar("R")
 
-NAME_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,63}$")
+NAME_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,63}\Z")  # \Z: $ would let a trailing newline through
 
 
 @dataclass(frozen=True, slots=True)

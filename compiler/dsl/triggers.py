@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 
 __all__ = ["S3Upload", "Trigger", "WorkflowSucceeded", "s3_upload", "workflow_succeeded"]
 
-_BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+_BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]\Z")
 
 
 @dataclass(frozen=True, slots=True)

@@ -29,7 +29,7 @@ __all__ = ["WorkflowDef", "WorkflowOptions", "workflow"]
 P = ParamSpec("P")
 R = TypeVar("R")
 
-WORKFLOW_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,63}$")
+WORKFLOW_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,63}\Z")  # \Z: $ would let a trailing newline through
 WorkflowType = Literal["standard", "express"]
 
 

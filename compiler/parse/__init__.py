@@ -18,7 +18,7 @@ from .statements import BodyParser, Frame
 
 __all__ = ["PARAMS_MAX_BYTES", "parse_workflow"]
 
-_INPUT_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+_INPUT_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*\Z")
 
 
 def _params(wf: WorkflowDef[..., Any], ctx: WorkflowContext, scope: Scope, fn_node: ast.FunctionDef) -> Params:

@@ -107,9 +107,9 @@ DYNAMIC = "dynamic"  # not a codec: the annotation does not say; the value decid
 
 ARTIFACT_TYPE = "compiler.dsl.artifacts.Artifact"  # the DSL's file-or-folder handle
 
-_NAME = re.compile(r"^[a-z][a-z0-9_.-]{0,39}$")
-_MEDIA_TYPE = re.compile(r"^[a-z0-9][a-z0-9!#$&^_.+-]*/[a-z0-9][a-z0-9!#$&^_.+-]*$")
-_SUFFIX = re.compile(r"^(\.[A-Za-z0-9_-]{1,16})?$")
+_NAME = re.compile(r"^[a-z][a-z0-9_.-]{0,39}\Z")
+_MEDIA_TYPE = re.compile(r"^[a-z0-9][a-z0-9!#$&^_.+-]*/[a-z0-9][a-z0-9!#$&^_.+-]*\Z")
+_SUFFIX = re.compile(r"^(\.[A-Za-z0-9_-]{1,16})?\Z")
 
 
 _NAMES: weakref.WeakKeyDictionary[type, tuple[str, ...]] = weakref.WeakKeyDictionary()

@@ -34,7 +34,7 @@ JSON: TypeAlias = Any
 ValuePath: TypeAlias = tuple[str | int, ...]  # where a part sits in a skeleton: field names, list positions
 
 REF_KEY = "stepstone_ref"
-_SEGMENT = re.compile(r"^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,99}$")
+_SEGMENT = re.compile(r"^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,99}\Z")
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.-]")
 
 
