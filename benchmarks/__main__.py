@@ -1,8 +1,8 @@
 """``python -m benchmarks``: every benchmark, a table of figures against baselines measured
 in the same run, and the figures as JSON.
 
-    python -m benchmarks                  # all seven, full sizes (about 10 minutes)
-    python -m benchmarks --smoke          # all seven at tiny sizes (what the tests run)
+    python -m benchmarks                  # all eight, full sizes (about 10 minutes)
+    python -m benchmarks --smoke          # all eight at tiny sizes (what the tests run)
     python -m benchmarks --only compile,local --json out.json
 
 Benchmarks that need LocalStack use the running one or start their own (and stop it);
@@ -37,6 +37,7 @@ BENCHMARKS = {  # name -> (module, title), in the issue's order
     "localstack": ("localstack_loop", "5. the LocalStack loop"),
     "cold-start": ("cold_start", "6. Lambda cold start of the step runner"),
     "cdk-synth": ("cdk_synth", "7. cdk synth of the examples app"),
+    "values": ("value_store", "8. a 50 MB DataFrame from step to step"),
 }
 
 out = Console(highlight=False)

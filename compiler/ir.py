@@ -59,6 +59,7 @@ __all__ = [
     "Return",
     "StepCall",
     "StepInfo",
+    "Truthy",
     "Try",
     "Value",
     "Workflow",
@@ -132,6 +133,15 @@ class IsNull:
 
 
 @dataclass(frozen=True, slots=True)
+class Truthy:
+    """``if x:`` where the annotations do not say what ``x`` is (a field of a plain ``dict``
+    result, ``Any``): Python's truthiness of a scalar. None, False, 0 and "" are false, a
+    missing field too; any other value is true."""
+
+    value: Value
+
+
+@dataclass(frozen=True, slots=True)
 class Not:
     inner: Condition
 
@@ -146,7 +156,7 @@ class Or:
     items: tuple[Condition, ...]
 
 
-Condition: TypeAlias = Compare | IsNull | Not | And | Or
+Condition: TypeAlias = Compare | IsNull | Truthy | Not | And | Or
 
 
 # --- units -------------------------------------------------------------------------------

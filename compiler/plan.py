@@ -23,6 +23,7 @@ from .ir import (
     ParamRef,
     Return,
     StepCall,
+    Truthy,
     Try,
     Unit,
     Value,
@@ -58,7 +59,7 @@ def condition_values(condition: Condition) -> Iterator[Value]:
     if isinstance(condition, Compare):
         yield condition.left
         yield condition.right
-    elif isinstance(condition, IsNull):
+    elif isinstance(condition, (IsNull, Truthy)):
         yield condition.value
     else:
         for inner in getattr(condition, "items", ()) or (getattr(condition, "inner", None),):

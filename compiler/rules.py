@@ -119,9 +119,11 @@ _RULES = (
             "Run the step on AWS Batch: `compute=Batch(gpus=1, vcpus=..., memory=...)`."),
     RuleDoc("unserializable-type", "steps", "A step's parameter or return type cannot pass between steps.",
             "Each step runs in its own process (a Lambda invocation or a Batch job); its inputs and its "
-            "result travel as JSON, so their types must be ones pydantic can read and write as JSON.",
-            "Annotate with JSON-friendly types or a pydantic model; open connections and other live objects "
-            "inside the step that uses them."),
+            "result travel through the run's store by a codec: JSON, Parquet (DataFrames), .npy (arrays), "
+            "torch, a file or folder (`Artifact`), or pickle for any other object. What belongs to the process "
+            "that made it (an open file, a lock, a connection, a generator) has none.",
+            "Return what the next step needs to make it again (a path, a URI, the settings) and open connections "
+            "inside the step that uses them, or register a codec for your type (`stepstone.register_codec`)."),
     RuleDoc("duplicate-step-name", "steps", "Two different step functions have the same step name.",
             "A step's name names its state and the function that runs it; two steps of one name would run "
             "each other's code.",

@@ -1,33 +1,41 @@
-"""Hyper-parameter search as a fan-out: one GPU training job per grid point, then pick the best.
+"""Hyper-parameter search as a fan-out: one training job per grid point, then pick the best,
+with scikit-learn and pandas on the breast cancer dataset that ships inside scikit-learn.
 
 It shows:
 
 - ``stepstone.map(step, items, max_concurrency=..., **fixed)``: every trial runs in parallel
-  (at most four at a time), each getting the same dataset;
+  (at most four at a time), each getting the same DataFrame (stored once, read by each);
 - a list whose size is declared (``Field(max_length=16)``), so the fan-out stays inside the
   run as an inline Map instead of spreading over child runs;
-- fan-in: the list of every trial's result goes to one step that picks the winner;
+- fan-in: the list of every trial's result (each with its fitted model) goes to one step
+  that picks the winner;
 - a second fan-out written as a list comprehension, over a module-level constant: the
-  winning model scored on each customer segment, so a model that fails one segment is not
+  winning model scored on each tumour size band, so a model that fails one band is not
   released.
 
 Run it in-process (no AWS needed):  python -m examples.hpo_fanout
 """
 
+from dataclasses import dataclass
 from typing import Annotated
 
+import pandas as pd
 from pydantic import BaseModel, Field
+from sklearn.datasets import load_breast_cancer
+from sklearn.linear_model import SGDClassifier
+from sklearn.metrics import roc_auc_score
+from sklearn.model_selection import train_test_split
 
 import stepstone
-from examples import _ml
 from stepstone import Batch, Lambda, Retry, TransientError, step, workflow
 
-SEGMENTS = ["web", "store", "partner"]
+FEATURES = ["mean radius", "mean texture", "mean smoothness", "mean symmetry", "mean compactness"]
+SEGMENTS = ["small", "medium", "large"]  # tumour size bands, by mean area
 
 
 class SearchRequest(BaseModel):
-    learning_rates: Annotated[list[float], Field(max_length=4)] = [0.1, 0.5, 2.0]
-    l2_penalties: Annotated[list[float], Field(max_length=4)] = [0.0, 0.05]
+    learning_rates: Annotated[list[float], Field(max_length=4)] = [0.001, 0.01, 0.1]
+    l2_penalties: Annotated[list[float], Field(max_length=4)] = [0.0001, 0.01]
     epochs: int = 80
     rows: int = 400
     seed: int = 3
@@ -40,19 +48,11 @@ class Trial(BaseModel):
     epochs: int
 
 
-class Dataset(BaseModel):
-    x: list[list[float]]
-    labels: list[int]
-    segments: list[str]
-    train_rows: list[int]
-    validation_rows: list[int]
-
-
-class TrialResult(BaseModel):
+@dataclass
+class TrialResult:
     trial: Trial
     validation_auc: float
-    weights: list[float]
-    bias: float
+    model: SGDClassifier  # fitted: stored by pickle
 
 
 class SliceScore(BaseModel):
@@ -75,24 +75,30 @@ def make_grid(request: SearchRequest) -> Annotated[list[Trial], Field(max_length
 
 
 @step(compute=Lambda(memory=2048, timeout=600), cache=True)
-def prepare_data(rows: int, seed: int) -> Dataset:
-    """Features with missing values filled, and a fixed train/validation split shared by every trial."""
-    features, segments, labels = _ml.synthetic_customers(rows, seed)
-    train_rows, validation_rows = _ml.split(rows, holdout=0.3, seed=seed)
-    return Dataset(x=[[0.0 if v is None else v for v in row] for row in features], labels=labels,
-                   segments=segments, train_rows=train_rows, validation_rows=validation_rows)
+def prepare_data(rows: int, seed: int) -> pd.DataFrame:
+    """Standardised features, the size band, the label (1 = malignant) and a fixed
+    train/validation split shared by every trial."""
+    frame = load_breast_cancer(as_frame=True).frame
+    frame = frame.sample(n=min(rows, len(frame)), random_state=seed).reset_index(drop=True)
+    table = (frame[FEATURES] - frame[FEATURES].mean()) / frame[FEATURES].std()
+    table["segment"] = pd.qcut(frame["mean area"], q=len(SEGMENTS), labels=SEGMENTS)
+    table["label"] = 1 - frame["target"]
+    train, _ = train_test_split(table.index, test_size=0.3, random_state=seed, stratify=table["label"])
+    table["split"] = "validation"
+    table.loc[train, "split"] = "train"
+    return table
 
 
 @step(compute=Batch(gpus=1, vcpus=4, memory=16_384), retry=Retry(attempts=3, interval=30, on=["States.TaskFailed"]),
       timeout=3600)
-def train_trial(trial: Trial, dataset: Dataset) -> TrialResult:
+def train_trial(trial: Trial, dataset: pd.DataFrame) -> TrialResult:
     """Train with one set of hyper-parameters; score on the validation rows."""
-    weights, bias = _ml.train_logistic([dataset.x[i] for i in dataset.train_rows],
-                                       [dataset.labels[i] for i in dataset.train_rows],
-                                       epochs=trial.epochs, learning_rate=trial.learning_rate, l2=trial.l2)
-    scores = _ml.predict(weights, bias, [dataset.x[i] for i in dataset.validation_rows])
-    validation_auc = _ml.auc([dataset.labels[i] for i in dataset.validation_rows], scores)
-    return TrialResult(trial=trial, validation_auc=round(validation_auc, 4), weights=weights, bias=bias)
+    train, validation = dataset[dataset["split"] == "train"], dataset[dataset["split"] == "validation"]
+    model = SGDClassifier(loss="log_loss", learning_rate="constant", eta0=trial.learning_rate, alpha=trial.l2,
+                          max_iter=trial.epochs, tol=None, random_state=0)
+    model.fit(train[FEATURES], train["label"])
+    auc = roc_auc_score(validation["label"], model.predict_proba(validation[FEATURES])[:, 1])
+    return TrialResult(trial=trial, validation_auc=round(float(auc), 4), model=model)
 
 
 @step
@@ -102,12 +108,11 @@ def pick_best(results: list[TrialResult]) -> TrialResult:
 
 
 @step
-def score_segment(best: TrialResult, dataset: Dataset, segment: str) -> SliceScore:
-    """The best model's AUC on one segment's validation rows."""
-    rows = [i for i in dataset.validation_rows if dataset.segments[i] == segment]
-    scores = _ml.predict(best.weights, best.bias, [dataset.x[i] for i in rows])
-    return SliceScore(segment=segment, auc=round(_ml.auc([dataset.labels[i] for i in rows], scores), 4),
-                      rows=len(rows))
+def score_segment(best: TrialResult, dataset: pd.DataFrame, segment: str) -> SliceScore:
+    """The best model's AUC on one size band's validation rows."""
+    rows = dataset[(dataset["split"] == "validation") & (dataset["segment"] == segment)]
+    scores = best.model.predict_proba(rows[FEATURES])[:, 1]
+    return SliceScore(segment=segment, auc=round(float(roc_auc_score(rows["label"], scores)), 4), rows=len(rows))
 
 
 @step
@@ -119,8 +124,8 @@ def summarize(best: TrialResult, slices: list[SliceScore]) -> Verdict:
 @step(retry=Retry(attempts=3, on=[TransientError]))
 def register_model(best: TrialResult, verdict: Verdict) -> str:
     """Record the winner and its scores in the model registry; return its URI."""
-    uri = f"s3://model-registry/churn-hpo/lr={best.trial.learning_rate},l2={best.trial.l2}/model.json"
-    return (f"registered {uri} (validation AUC {verdict.best_auc}; weakest segment: "
+    uri = f"s3://model-registry/tumor-hpo/lr={best.trial.learning_rate},l2={best.trial.l2}/model.pkl"
+    return (f"registered {uri} (validation AUC {verdict.best_auc}; weakest size band: "
             f"{verdict.worst_segment}, AUC {verdict.worst_segment_auc})")
 
 
@@ -133,7 +138,7 @@ def hpo_fanout(request: SearchRequest) -> str:
     slices = [score_segment(best, dataset, segment) for segment in SEGMENTS]
     verdict = summarize(best, slices)
     if verdict.worst_segment_auc < request.min_segment_auc:
-        return "rejected: a customer segment scores below the bar"
+        return "rejected: a size band scores below the bar"
     return register_model(best, verdict)
 
 

@@ -1,6 +1,7 @@
 """Envelopes: how a step's output travels through a run (``compiler/protocol/envelope.py``).
 
-``{"fields": {...}, "value": ..., "ref": ...}``: the output's top-level scalar fields, the
+``{"fields": {...}, "value": ..., "ref": ...}``: the output's top-level scalar fields (and the
+truthiness of the others), the
 output itself when it is small, and otherwise the key of the stored output. The whole
 envelope stays within ``inline_limit + ENVELOPE_OVERHEAD`` bytes, which is what the
 compiler's proof that no state exceeds 256 KiB relies on.
@@ -12,7 +13,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from compiler.protocol import ENVELOPE_OVERHEAD, StoreMode, canonical
+from compiler.protocol import ENVELOPE_OVERHEAD, StoreMode, canonical, is_value_ref
 
 from .errors import OutputTooLargeError
 from .store import ArtifactStore
@@ -34,10 +35,13 @@ def _scalar(value: JSON) -> bool:
 
 
 def _fit_fields(value: JSON, budget: int) -> dict[str, JSON]:
-    """The output's top-level scalars, the longest strings dropped first until they fit."""
+    """The output's top-level scalars, the longest strings dropped first until they fit. A
+    list, a dict or a stored value (a DataFrame's reference) stands as its truthiness (an
+    empty list is false, a stored value true), which is what ``if quality["rows"]:`` on a
+    plain dict result tests; the compiler reads no other fields that are not scalars."""
     if not isinstance(value, dict):
         return {}
-    fields = {k: v for k, v in value.items() if _scalar(v)}
+    fields = {k: v if _scalar(v) else (is_value_ref(v) or bool(v)) for k, v in value.items()}
     while fields and len(canonical(fields)) > budget:
         longest = max(fields, key=lambda k: len(json.dumps(fields[k])))
         del fields[longest]

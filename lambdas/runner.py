@@ -3,10 +3,13 @@
 Given a step call (a :class:`~compiler.protocol.StepPayload`, as the compiled state machine
 sends it) and an artifact store, it imports the step, turns the arguments into Python
 values (``inputs.py``: reading stored outputs, validating against the parameter
-annotations with pydantic), calls the function, and stores the result: an envelope that
-keeps it inline when small, in the store otherwise. Every attempt leaves a lineage record
-(:class:`~compiler.protocol.Lineage`); ``cache=True`` steps are skipped when the same code
-already ran on the same inputs, and a run that continues a failed one reuses what finished.
+annotations with pydantic; stored DataFrames, arrays, models and files read back and
+checked against their hashes), calls the function, and stores the result: each part a
+codec carries by reference (``lambdas.codecs``) written under the attempt's ``values/``,
+and an envelope of the rest that keeps it inline when small, in the store otherwise. Every
+attempt leaves a lineage record (:class:`~compiler.protocol.Lineage`); ``cache=True`` steps
+are skipped when the same code already ran on the same inputs (hashed by content, not by
+where they are stored), and a run that continues a failed one reuses what finished.
 
 A failure is raised as :class:`StepFailedError` with the error name the compiled Retry and
 Catch match: the exception's class name, or the first of ``error_names`` that one of its
@@ -15,10 +18,8 @@ base classes has, so ``except DataError`` catches subclasses as Python does.
 
 from __future__ import annotations
 
-import inspect
 import time
 import traceback
-import weakref
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -33,6 +34,7 @@ from compiler.protocol import (
     RedriveRecord,
     StepPayload,
     attempt_prefix,
+    by_content,
     cache_key,
     canonical,
     content_hash,
@@ -43,12 +45,13 @@ from compiler.protocol import (
     step_key,
 )
 
+from .codecs import store_value
+from .codehash import code_hash as function_code_hash
 from .context import RunningStep, StepContext, current_step
 from .envelope import make_envelope
 from .errors import StepFailedError
 from .faults import fault_for, inject
 from .inputs import python_arguments, resolve_argument
-from .serialize import to_json
 from .store import ArtifactStore
 
 __all__ = ["code_hash", "error_name", "import_step", "run_step"]
@@ -75,22 +78,10 @@ def error_name(exc: BaseException, names: tuple[str, ...]) -> str:
     return type(exc).__name__
 
 
-_code_hashes: weakref.WeakKeyDictionary[Callable[..., Any], str] = weakref.WeakKeyDictionary()
-
-
 def code_hash(step: StepDef[..., Any]) -> str:
-    """A hash of the step's source (its reference too), once per function object: reading
-    the source costs more than a small step itself."""
-    known = _code_hashes.get(step.fn)
-    if known is not None:
-        return known
-    try:
-        source = inspect.getsource(step.fn)
-    except (OSError, TypeError):
-        source = repr(step.fn.__code__.co_code)
-    found = content_hash(f"{step.ref}\n{source}".encode())[7:23]
-    _code_hashes[step.fn] = found
-    return found
+    """A hash of the code the step runs (``lambdas/codehash.py``: its source, the project code it
+    reaches, the versions of the packages it uses) and of its reference."""
+    return content_hash(f"{step.ref}\n{function_code_hash(step.fn)}".encode())[7:23]
 
 
 def _now() -> str:
@@ -179,7 +170,7 @@ def run_step(call: StepPayload, store: ArtifactStore, *,
             lineage.finished, lineage.duration_ms = _now(), _ms(clock)
             store.write(prefix + "lineage.json", lineage.encode(), if_absent=True)
             return record.envelope
-        kwargs = python_arguments(step, resolved)
+        kwargs = python_arguments(step, resolved, store, call.workflow)
         context = StepContext(store, prefix, step=RunningStep(call.workflow, call.run_id, call.state,
                                                               call.attempt_number, call.item),
                               secrets=step.options.secrets)
@@ -194,13 +185,15 @@ def run_step(call: StepPayload, store: ArtifactStore, *,
         finally:
             current_step().reset(token)
             lineage.files = context.written
-        value = to_json(result)
+        stored = store_value(result, step.return_annotation, store=store, prefix=prefix)
+        value = stored.skeleton  # JSON: what is carried by reference replaced by its reference
         built = make_envelope(value, inline_limit=call.inline_limit, store_mode="always" if call.batch else call.store,
                               store=store, key=prefix + "output.json", producer=step.name)
         if call.batch:  # Batch: the next states read the output at a key they can compute
             store.write(output_key(call.workflow, call.run_id, call.state, call.item), canonical(value),
                         if_absent=True)
-        lineage.output = OutputInfo(ref=built.stored, hash=content_hash(canonical(value)), bytes=built.size)
+        lineage.output = OutputInfo(ref=built.stored, hash=content_hash(canonical(by_content(value))), bytes=built.size,
+                                    values=stored.refs)
         lineage.status, lineage.finished, lineage.duration_ms = "succeeded", _now(), _ms(clock)
         store.write(prefix + "lineage.json", lineage.encode(), if_absent=True)
         if cached_key is not None:

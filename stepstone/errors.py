@@ -12,6 +12,7 @@ __all__ = [
     "LocalStackError",
     "MermaidMissingError",
     "NoSuchRunError",
+    "NoSuchValueError",
     "NothingToDoError",
     "RunFailedError",
     "RunInterruptedError",
@@ -29,6 +30,10 @@ class TargetError(Exception):
 
 class NoSuchRunError(TargetError, LookupError):
     """No run (or workflow, or approval request) of that name on the target."""
+
+
+class NoSuchValueError(NoSuchRunError):
+    """The run has no finished step, or no stored value, of that name."""
 
 
 class LocalStackError(Exception):

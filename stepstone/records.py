@@ -26,8 +26,11 @@ def now() -> str:
 
 
 def new_run_id() -> str:
-    """Sortable by start time, unique: ``20261122-171512-3f9a``."""
-    return datetime.now(UTC).strftime("%Y%m%d-%H%M%S-") + secrets.token_hex(2)
+    """Sortable by start time, unique: ``20261122-171512-3f9a0c27``. Eight hex digits: with four,
+    two of a few dozen runs started in the same second shared an id often enough to be seen
+    (a fuzz test starting runs in a loop lost one), and Step Functions takes a second start
+    under a name it knows, with the same input, for the first."""
+    return datetime.now(UTC).strftime("%Y%m%d-%H%M%S-") + secrets.token_hex(4)
 
 
 RunStatus = Literal["running", "succeeded", "failed", "interrupted"]

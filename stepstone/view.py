@@ -18,6 +18,8 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
+from compiler.protocol import ValueRef, is_value_ref, value_refs
+
 from .records import Event, RunRecord, StepRecord
 
 __all__ = ["MARKS", "STYLES", "LiveView", "duration_text", "kept", "run_summary", "size_text", "steps_table"]
@@ -54,13 +56,43 @@ def _name(step: StepRecord, width: int = 30) -> str:
     return key if len(key) <= width else "…" + key[-(width - 1):]
 
 
+def _refs(step: StepRecord) -> list[ValueRef]:
+    value = step.envelope.get("value") if isinstance(step.envelope, dict) else None
+    return [ref for _, ref in value_refs(value)] if isinstance(value, (dict, list)) else []
+
+
 def kept(step: StepRecord, record: RunRecord) -> str:
-    """Where a step's output is: inline (in the state), stored (in the artifact store)."""
+    """Where a step's output is: inline (in the state), stored (in the artifact store), or,
+    for values a codec carries by reference (a DataFrame, a model), in the store by that
+    codec (``parquet``, ``pickle+parquet``)."""
     if step.batch:
         return "stored (Batch*)" if record.batch_as_lambda else "stored (Batch)"
     if step.stored:
         return "stored"
+    refs = _refs(step)
+    if refs:
+        return "+".join(sorted({ref.codec for ref in refs}))
     return "inline" if step.status in ("succeeded", "cached", "reused") else ""
+
+
+def output_size(step: StepRecord) -> int | None:
+    """The output's size: what the state holds of it and the values it names in the store."""
+    if step.output_bytes is None:
+        return None
+    return step.output_bytes + sum(ref.bytes for ref in _refs(step))
+
+
+def shown(value: Any) -> Any:
+    """A value as a person reads it: each stored value (a reference) as ``<DataFrame: parquet,
+    18.4 KB>``; ``stepstone artifacts RUN`` lists them, ``stepstone.load`` reads them."""
+    if is_value_ref(value):
+        ref = ValueRef.decode(value)
+        return f"<{ref.type.rsplit('.', 1)[-1]}: {ref.codec}, {size_text(ref.bytes)}>"
+    if isinstance(value, dict):
+        return {key: shown(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [shown(item) for item in value]
+    return value
 
 
 def in_item_order(steps: list[StepRecord]) -> list[StepRecord]:
@@ -94,7 +126,7 @@ def steps_table(record: RunRecord) -> Table:
         style = STYLES.get(step.status, "")
         status = Text(f"{MARKS.get(step.status, '')} {step.status}", style=style)
         table.add_row(_name(step), status, str(step.attempts or ""), duration_text(step.duration_ms),
-                      size_text(step.output_bytes), kept(step, record))
+                      size_text(output_size(step)), kept(step, record))
     return table
 
 
@@ -110,7 +142,7 @@ def run_summary(record: RunRecord, store_location: str) -> Group:
     elif record.output is not None:
         value = record.output.get("value") if isinstance(record.output, dict) else record.output
         if value is not None:
-            lines.append(Text.assemble(("output: ", "bold"), escape(str(value))[:300]))
+            lines.append(Text.assemble(("output: ", "bold"), escape(str(shown(value)))[:300]))
     lines.append(Text(f"artifacts: {store_location}", style="dim"))
     if record.batch_as_lambda and any(s.batch for s in record.steps.values()):
         lines.append(Text(f"* an AWS Batch step; {record.where} has no Batch, so it ran as a Lambda function",

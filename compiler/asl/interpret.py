@@ -124,6 +124,10 @@ def holds(rule: Mapping[str, JSON], state: JSON, context: Mapping[str, JSON]) ->
     value = read(variable, state, context)
     if "IsNull" in rule:
         return (value is None) == bool(rule["IsNull"])
+    for test, of_kind in (("IsBoolean", "Boolean"), ("IsNumeric", "Numeric"), ("IsString", "String"),
+                          ("IsTimestamp", "Timestamp")):
+        if test in rule:
+            return (_KINDS[of_kind](value) is not None) == bool(rule[test])
     for key, expected in rule.items():
         if key == "Variable":
             continue

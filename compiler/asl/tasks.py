@@ -103,7 +103,7 @@ class TaskBuilder:
             else:
                 path = self.paths.state_path(value)
                 assert path is not None, f"{value} has no path"
-                args[name] = BatchArg("json", source=path)
+                args[name] = BatchArg("json", source=path, refs=isinstance(value, BindingRef))
         job = BatchJob(step=step.ref, workflow=self.wf.name, state=node.name, args=args,
                        run=Dynamic(self.paths.run_name), execution=Dynamic(self.paths.run_id),
                        in_map=Dynamic(f"$.{MAP_PATH_KEY}") if in_map else None, heartbeat=step.heartbeat is not None)

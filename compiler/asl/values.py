@@ -19,6 +19,7 @@ from ..ir import (
     Not,
     Or,
     ParamRef,
+    Truthy,
     Value,
 )
 from ..protocol import (
@@ -38,7 +39,7 @@ from ..protocol import (
 CONTEXT_RUN_NAME = "$$.Execution.Name"
 CONTEXT_RUN_ID = "$$.Execution.Id"
 
-__all__ = ["PassContent", "ValuePaths", "slug"]
+__all__ = ["PassContent", "ValuePaths", "slug", "truthy_rule"]
 
 
 @dataclass(frozen=True)
@@ -154,7 +155,7 @@ class ValuePaths:
         annotation = binding.annotation
         if not value.path and isinstance(annotation, type) and issubclass(annotation, BaseException):
             return ErrorArg(Dynamic(self.var_path(value.key)))  # {"Error", "Cause"}: the runner rebuilds the exception
-        return ValueArg(Dynamic(self.var_path(value.key) + _segments(value.path)))
+        return ValueArg(Dynamic(self.var_path(value.key) + _segments(value.path)), refs=True)
 
     def items_path(self, items: Value) -> str:
         """The Map's ItemsPath: the list itself (a step's list output is its envelope's value)."""
@@ -226,6 +227,8 @@ class ValuePaths:
                                 {"IsNull": True, "Variable": f"{base}.ref"}]}
                 return none if condition.is_null else {"Not": none}
             return {"IsNull": condition.is_null, "Variable": self.condition_path(value)}
+        if isinstance(condition, Truthy):
+            return truthy_rule(self.condition_path(condition.value))
         assert isinstance(condition, Compare)
         if condition.op == "!=":
             return {"Not": self.rule(Compare("==", condition.left, condition.right, condition.kind))}
@@ -238,3 +241,17 @@ class ValuePaths:
             return {operator: literal, "Variable": variable}
         return {f"{operator}Path": self.condition_path(condition.right), "Variable": variable}
 
+
+def truthy_rule(variable: str) -> dict[str, Any]:
+    """Python's truthiness of the field at ``variable``, as one Choice rule: not null, and not
+    false, 0 or "" (each comparison guarded by its type test). A field that is a list, a dict
+    or a stored value stands in the envelope's fields as its truthiness already
+    (``lambdas/envelope.py``); a missing field fails the run (``States.Runtime``), as
+    ``quality["missing"]`` raises ``KeyError`` in Python."""
+    def falsy(test: str, value: dict[str, Any]) -> dict[str, Any]:
+        return {"Not": {"And": [{"Variable": variable, test: True}, {"Variable": variable, **value}]}}
+
+    return {"And": [{"IsNull": False, "Variable": variable},
+                    falsy("IsBoolean", {"BooleanEquals": False}),
+                    falsy("IsNumeric", {"NumericEquals": 0}),
+                    falsy("IsString", {"StringEquals": ""})]}

@@ -12,7 +12,7 @@ import ast
 from typing import Any
 
 from .. import typeinfo
-from ..ir import And, BindingRef, ChoiceKind, Compare, CompareOp, Condition, IsNull, LiteralValue, Not, Or
+from ..ir import And, BindingRef, ChoiceKind, Compare, CompareOp, Condition, IsNull, LiteralValue, Not, Or, Truthy
 from .context import Scope, VarInfo, WorkflowContext
 from .values import read_value
 
@@ -71,6 +71,13 @@ def _check_result_field_is_scalar(ctx: WorkflowContext, node: ast.expr, info: Va
         ctx.fail(node, f"{ctx.source(node)} is not a number, string or boolean, so a condition cannot "
                  "test it", rule="unsupported-condition",
                  hint="return a scalar field (e.g. passed: bool) from the step and test that")
+
+
+def _untyped_field(info: VarInfo) -> bool:
+    """A top-level field of a step result whose annotations say nothing of it (``-> dict``,
+    ``dict[str, Any]``): tested by Python's truthiness."""
+    return (info.kind == "result" and isinstance(info.value, BindingRef) and len(info.value.path) == 1
+            and isinstance(info.value.path[0], str) and typeinfo.strip(info.annotation) is typeinfo.UNKNOWN)
 
 
 def _compare(ctx: WorkflowContext, scope: Scope, node: ast.Compare, left_node: ast.expr, op_node: ast.cmpop,
@@ -155,6 +162,8 @@ def read_condition(ctx: WorkflowContext, scope: Scope, node: ast.expr) -> Condit
                  hint="test a step result or a parameter")
     info = _operand(ctx, scope, node)
     kind = typeinfo.scalar_kind(info.annotation)
+    if kind is None and _untyped_field(info):  # `if quality["passed"]:` on a step annotated `-> dict`
+        return Truthy(info.value)
     if kind != "boolean":
         text = ctx.source(node)
         stripped = typeinfo.strip(info.annotation)

@@ -1,10 +1,12 @@
-"""What must travel as JSON: a workflow's parameter defaults (a schedule or a trigger starts
-a run with them) and the values steps pass each other (their annotated types).
+"""What must travel, and how: a workflow's parameter defaults must be JSON (a schedule or a
+trigger starts a run with them), and the values steps pass each other must have a codec
+(``compiler.protocol.carriers``: JSON, Parquet, .npy, torch, pickle, files, or one the user
+registered).
 
 A default that does not fit its parameter's type, or that JSON cannot hold (``object()``,
 ``float("nan")``), would start runs that fail later, far from the line that caused it; a
-step annotated with a type pydantic cannot serialize fails on every run. Both are
-CompileErrors at the line that says so.
+step annotated with a type no codec can carry (an open file, a lock, a generator) fails on
+every run. Both are CompileErrors at the line that says so.
 """
 
 from __future__ import annotations
@@ -16,15 +18,15 @@ import textwrap
 from typing import Annotated, Any
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
-from pydantic.errors import PydanticInvalidForJsonSchema, PydanticSchemaGenerationError
 from pydantic_core import PydanticSerializationError
 
 from ..dsl.errors import CompileError, Location
 from ..dsl.params import PARAMS_MAX_BYTES
 from ..dsl.steps import StepDef
 from ..dsl.workflows import WorkflowDef
+from ..protocol.carriers import codec_for_annotation
 
-__all__ = ["check_defaults", "check_step_types", "type_problem"]
+__all__ = ["check_defaults", "check_step_types"]
 
 _JSON_TYPES = "str, int, float, bool, None, lists and dicts of them, or a pydantic model or dataclass of them"
 
@@ -38,19 +40,8 @@ def _type_name(annotation: Any) -> str:
     return getattr(annotation, "__name__", None) or str(annotation).replace("typing.", "")
 
 
-def type_problem(annotation: Any) -> str | None:
-    """Why values of ``annotation`` cannot travel as JSON, or None when they can."""
-    try:
-        TypeAdapter(annotation).json_schema()
-    except (PydanticSchemaGenerationError, PydanticInvalidForJsonSchema):  # a class of its own, a callable
-        return f"{_type_name(annotation)} is not a type pydantic can read from or write as JSON"
-    except Exception:  # an annotation pydantic chokes on otherwise: the step runner decides
-        return None
-    return None
-
-
 def check_step_types(step: StepDef[..., Any]) -> None:
-    """Every annotated parameter and the result of ``step`` must be a JSON type (a caught
+    """Every annotated parameter and the result of ``step`` must have a codec (a caught
     error, ``e: Exception``, travels as the error's name and message and is exempt)."""
     annotations = dict(step.parameter_annotations())
     annotations["return"] = step.return_annotation
@@ -59,13 +50,14 @@ def check_step_types(step: StepDef[..., Any]) -> None:
             continue
         if isinstance(annotation, type) and issubclass(annotation, BaseException):
             continue
-        problem = type_problem(annotation)
+        problem = codec_for_annotation(annotation).problem
         if problem is not None:
             what = "returns" if name == "return" else f"takes {name}:"
             raise CompileError(
                 f"step {step.name!r} {what} {_type_name(annotation)}, which cannot pass between steps: {problem}",
                 rule="unserializable-type", location=step.location,
-                hint=f"annotate with {_JSON_TYPES}")
+                hint="return what the next step needs to make it again (a path, a URI, the settings), or "
+                     "register a codec for the type (stepstone.register_codec)")
 
 
 def _default_nodes(fn_node: ast.FunctionDef) -> dict[str, ast.expr]:

@@ -9,7 +9,9 @@ one encoding and one decoding:
 - ``payload``: a Lambda step's payload (:class:`StepPayload`) and its argument forms;
 - ``batch``: a Batch step's call, in its job's environment;
 - ``records``: lineage, cache, redrive and approval records;
-- ``encoding``: canonical JSON and content hashes.
+- ``encoding``: canonical JSON and content hashes;
+- ``codecs``, ``carriers``, ``values``: which codec carries a type, and the references that
+  stand for values carried by reference.
 
 It imports nothing of stepstone's outside itself: the deployed step runner carries it.
 """
@@ -24,6 +26,7 @@ from .keys import (
     MAP_PATH_KEY,
     RESERVED_ROOT_KEYS,
     RUN_KEY,
+    RUNS_PREFIX,
     TRIGGER_KEY,
     VARS_KEY,
     approval_key,
@@ -36,6 +39,7 @@ from .keys import (
     run_prefix,
     step_key,
     step_prefix,
+    workflow_prefix,
 )
 from .payload import (
     DEFAULT_INLINE_LIMIT,
@@ -71,6 +75,7 @@ from .runs import (
     split_input,
     trigger_text,
 )
+from .values import REF_KEY, ValuePath, ValueRef, by_content, is_value_ref, value_key, value_refs
 
 __all__ = [
     "BATCH_ENV",
@@ -78,7 +83,9 @@ __all__ = [
     "ENVELOPE_KEYS",
     "ENVELOPE_OVERHEAD",
     "MAP_PATH_KEY",
+    "REF_KEY",
     "RESERVED_ROOT_KEYS",
+    "RUNS_PREFIX",
     "RUN_KEY",
     "RUN_NAME_LIMIT",
     "TRIGGER_KEY",
@@ -102,15 +109,19 @@ __all__ = [
     "StepPayload",
     "StoreMode",
     "ValueArg",
+    "ValuePath",
+    "ValueRef",
     "approval_key",
     "attempt_prefix",
     "batch_payload",
+    "by_content",
     "cache_key",
     "canonical",
     "content_hash",
     "decode_argument",
     "envelope",
     "is_redrive",
+    "is_value_ref",
     "item_path",
     "machine_of",
     "output_key",
@@ -126,4 +137,7 @@ __all__ = [
     "step_prefix",
     "template",
     "trigger_text",
+    "value_key",
+    "value_refs",
+    "workflow_prefix",
 ]

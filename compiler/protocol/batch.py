@@ -39,14 +39,16 @@ BATCH_ENV = {
 class BatchArg:
     """How one argument reaches a job: a ``value`` (literal, in the call), the ``ref`` of a
     stored output (``source`` makes the key; ``path`` is a field inside it), any other value of
-    the state as ``json`` (``source`` is its JSONPath), or the whole parameters model as
-    ``fields`` (one variable per parameter)."""
+    the state as ``json`` (``source`` is its JSONPath; ``refs``: one steps wrote, whose
+    references to stored values are read, see ``ValueArg``), or the whole parameters model
+    as ``fields`` (one variable per parameter)."""
 
     kind: Literal["value", "ref", "json", "fields"]
     value: Any = None
     source: str = ""
     path: tuple[str | int, ...] = ()
     fields: tuple[str, ...] = ()
+    refs: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,7 +86,7 @@ class BatchJob:
                 call_args[name] = {"ref": True, **({"path": list(arg.path)} if arg.path else {})}
                 env.append({"Name": variable, "Value": Dynamic(arg.source)})
             else:
-                call_args[name] = {"json": True}
+                call_args[name] = {"json": True, **({"refs": True} if arg.refs else {})}
                 env.append({"Name": variable, "Value": Dynamic(f"States.JsonToString({arg.source})")})
         call = {"args": call_args, "state": self.state, "step": self.step, "workflow": self.workflow}
         env.append({"Name": BATCH_ENV["call"], "Value": json.dumps(call, sort_keys=True, separators=(",", ":"))})
@@ -106,7 +108,7 @@ def batch_payload(env: Mapping[str, str]) -> StepPayload:
             elif "fields" in spec:
                 args[name] = ValueArg({f: json.loads(env[f"{variable}__{f}"]) for f in spec["fields"]})
             else:
-                args[name] = ValueArg(json.loads(env[variable]))
+                args[name] = ValueArg(json.loads(env[variable]), refs=spec.get("refs") is True)
         return StepPayload(step=call["step"], workflow=call["workflow"], state=call["state"],
                            run=env[BATCH_ENV["run"]], args=args, attempt=int(env.get(BATCH_ENV["attempt"], "0")),
                            execution=env.get(BATCH_ENV["execution"], ""),

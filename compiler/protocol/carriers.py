@@ -124,6 +124,10 @@ def _classify(ann: Any, seen: frozenset[type]) -> Carrier:
         return _generic(ann, origin, get_args(ann), seen)
     if isinstance(ann, type):
         return _class(ann, seen)
+    if isinstance(ann, (types.FunctionType, types.BuiltinFunctionType)):  # `-> threading.Lock` on 3.11
+        name = f"{getattr(ann, '__module__', None) or ''}.{ann.__qualname__}".lstrip(".")
+        return Carrier(None, problem=f"{name} is a function, not a class: its values (a lock, a handle) belong to "
+                                     "the process that made them")
     return _DYNAMIC_CARRIER  # a special form this module does not know: the value decides
 
 

@@ -8,7 +8,8 @@ run travels under ``stepstone_trigger``, and inside a distributed fan-out's item
 name and id under ``stepstone_run``. Parameters may not use these names.
 
 **Artifacts**: ``runs/<workflow>/<run>/`` holds, per step (and per fan-out item, under its
-``map_path``), ``attempt-<n>/output.json`` (a stored output), ``attempt-<n>/lineage.json``
+``map_path``), ``attempt-<n>/output.json`` (a stored output), ``attempt-<n>/values/`` (the values it
+carried by reference: ``compiler.protocol.values``), ``attempt-<n>/lineage.json``
 (what went in and out, hashes, timing, error) and, for Batch steps, the final
 ``output.json``; ``cache/`` holds the records of ``cache=True`` steps.
 """
@@ -18,6 +19,7 @@ from __future__ import annotations
 __all__ = [
     "MAP_PATH_KEY",
     "RESERVED_ROOT_KEYS",
+    "RUNS_PREFIX",
     "RUN_KEY",
     "TRIGGER_KEY",
     "VARS_KEY",
@@ -31,6 +33,7 @@ __all__ = [
     "run_prefix",
     "step_key",
     "step_prefix",
+    "workflow_prefix",
 ]
 
 VARS_KEY = "vars"
@@ -53,9 +56,19 @@ def item_path(map_path: str | None, fan_out: str, index: int | str) -> str:
     return f"{map_path}/{fan_out}/{index}" if map_path else f"{fan_out}/{index}"
 
 
+# Where every run writes: a reference to a stored value is followed only under it (a nested
+# workflow's outputs are under its own workflow's folder, so not under the caller's).
+RUNS_PREFIX = "runs/"
+
+
+def workflow_prefix(workflow: str) -> str:
+    """Where every run of a workflow writes: ``runs/<workflow>/``."""
+    return f"{RUNS_PREFIX}{workflow}/"
+
+
 def run_prefix(workflow: str, run: str) -> str:
     """Where everything a run writes lives: ``runs/<workflow>/<run>/``."""
-    return f"runs/{workflow}/{run}/"
+    return f"{workflow_prefix(workflow)}{run}/"
 
 
 def step_prefix(workflow: str, run: str, state: str, map_path: str | None = None) -> str:

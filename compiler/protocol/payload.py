@@ -17,9 +17,11 @@ runner decodes it. The JSON::
      "batch": true,                              # a Batch step run as Lambda (no Batch here)
      "args": {"name": ARG, ...}}
 
-where each ``ARG`` is one of ``{"value": <json>}`` (a literal or a plain value,
-:class:`ValueArg`), ``{"result": <envelope>, "path": [...]}`` (a step output, or a field
-of it, :class:`ResultArg`), ``{"results": [<envelope>, ...]}`` (the collected results of an
+where each ``ARG`` is one of ``{"value": <json>}`` (a literal or a parameter,
+:class:`ValueArg`; ``{"value": <json>, "refs": true}`` for a value of the run's state that
+steps wrote, a fan-out item or an approval, which may hold references to stored values),
+``{"result": <envelope>, "path": [...]}`` (a step output, or a field of it,
+:class:`ResultArg`), ``{"results": [<envelope>, ...]}`` (the collected results of an
 inline fan-out, :class:`ResultsArg`) or ``{"error": {"Error": "...", "Cause": "..."}}`` (an
 error caught by ``except ... as e``, which the runner turns back into an exception of that
 name, :class:`ErrorArg`).
@@ -92,12 +94,18 @@ def _object(value: Mapping[str, JSON]) -> dict[str, JSON]:
 
 @dataclass(frozen=True, slots=True)
 class ValueArg:
-    """A literal or a plain value of the state (a parameter, a loop item, an approval)."""
+    """A literal or a plain value of the state (a parameter, a loop item, an approval).
+
+    ``refs``: the value comes from what steps wrote (a loop item, a merged value), so the
+    references to stored values in it (``compiler.protocol.values``) are read; in a
+    parameter or a literal they are not: a run's input never names what a step loads.
+    """
 
     value: JSON
+    refs: bool = False
 
     def encode(self) -> dict[str, JSON]:
-        return _object({"value": self.value})
+        return _object({"value": self.value, **({"refs": True} if self.refs else {})})
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,7 +147,7 @@ def decode_argument(data: JSON, where: str = "argument") -> Argument:
     if not isinstance(data, Mapping):
         raise ProtocolError(f"{where}: an argument is an object, got {type(data).__name__}")
     if "value" in data:
-        return ValueArg(data["value"])
+        return ValueArg(data["value"], refs=data.get("refs") is True)
     if "result" in data:
         path = data.get("path") or []
         if not isinstance(path, list):

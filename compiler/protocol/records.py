@@ -13,6 +13,7 @@ from typing import Any, Literal, TypeAlias
 
 from .encoding import canonical
 from .errors import ProtocolError
+from .values import REF_KEY, ValuePath, ValueRef
 
 __all__ = ["ApprovalRequest", "CacheRecord", "InputInfo", "Lineage", "LineageError", "LineageStatus", "OutputInfo",
            "RedriveRecord", "RedriveStep"]
@@ -31,30 +32,60 @@ def _document(data: bytes | str | Mapping[str, JSON], what: str) -> Mapping[str,
     return document
 
 
+def _encode_refs(refs: tuple[tuple[ValuePath, ValueRef], ...]) -> list[JSON]:
+    return [{"path": list(path), **ref.encode()[REF_KEY]} for path, ref in refs]
+
+
+def _decode_refs(data: JSON) -> tuple[tuple[ValuePath, ValueRef], ...]:
+    if not isinstance(data, list):
+        return ()
+    found: list[tuple[ValuePath, ValueRef]] = []
+    for item in data:
+        if isinstance(item, Mapping):
+            body = {k: v for k, v in item.items() if k != "path"}
+            found.append((tuple(item.get("path") or ()), ValueRef.decode({REF_KEY: body})))
+    return tuple(found)
+
+
 @dataclass(frozen=True, slots=True)
 class OutputInfo:
-    """A step's output as lineage knows it: where it is stored (None: inline), its hash, its size."""
+    """A step's output as lineage knows it: where it is stored (None: inline), its hash, its
+    size, and each value in it carried by reference (its path in the output, key, codec,
+    media type, content hash, size and class)."""
 
     ref: str | None
     hash: str
     bytes: int
+    values: tuple[tuple[ValuePath, ValueRef], ...] = ()
 
     def encode(self) -> dict[str, JSON]:
-        return {"bytes": self.bytes, "hash": self.hash, "ref": self.ref}
+        body: dict[str, JSON] = {"bytes": self.bytes, "hash": self.hash, "ref": self.ref}
+        if self.values:
+            body["values"] = _encode_refs(self.values)
+        return body
 
     @classmethod
     def decode(cls, data: JSON) -> OutputInfo | None:
         if not isinstance(data, Mapping):
             return None
-        return cls(ref=data.get("ref"), hash=str(data.get("hash") or ""), bytes=int(data.get("bytes") or 0))
+        return cls(ref=data.get("ref"), hash=str(data.get("hash") or ""), bytes=int(data.get("bytes") or 0),
+                   values=_decode_refs(data.get("values")))
 
 
 @dataclass(frozen=True, slots=True)
 class InputInfo:
-    """One input of a step: the stored output it came from (None: from the state) and its hash."""
+    """One input of a step: the stored output it came from (None: from the state), its hash,
+    and the stored values it names (the keys the step read)."""
 
     ref: str | None
     hash: str
+    values: tuple[str, ...] = ()
+
+    def encode(self) -> dict[str, JSON]:
+        body: dict[str, JSON] = {"hash": self.hash, "ref": self.ref}
+        if self.values:
+            body["values"] = list(self.values)
+        return body
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,7 +129,7 @@ class Lineage:
                                      "status": self.status, "step": self.step, "workflow": self.workflow}
         if self.code_hash is not None:
             document["code_hash"] = self.code_hash
-            document["inputs"] = {name: {"hash": i.hash, "ref": i.ref} for name, i in self.inputs.items()}
+            document["inputs"] = {name: i.encode() for name, i in self.inputs.items()}
         optional = {"inputs_hash": self.inputs_hash, "files": self.files, "reused_from": self.reused_from,
                     "cache": self.cache, "finished": self.finished, "duration_ms": self.duration_ms,
                     "output": self.output.encode() if self.output else None,
@@ -115,7 +146,8 @@ class Lineage:
                        step=str(document["step"]), attempt=int(document["attempt"]), started=str(document["started"]),
                        execution=str(document.get("execution") or ""), map_path=document.get("map_path"),
                        status=document.get("status", "running"), code_hash=document.get("code_hash"),
-                       inputs={name: InputInfo(i.get("ref"), str(i.get("hash"))) for name, i in
+                       inputs={name: InputInfo(i.get("ref"), str(i.get("hash")),
+                                               tuple(str(k) for k in i.get("values") or ())) for name, i in
                                (document.get("inputs") or {}).items()},
                        inputs_hash=document.get("inputs_hash"), output=OutputInfo.decode(document.get("output")),
                        files=document.get("files"),

@@ -28,7 +28,7 @@ from typing import Any, TypeAlias
 
 from .errors import ProtocolError
 
-__all__ = ["REF_KEY", "ValuePath", "ValueRef", "is_value_ref", "value_key", "value_refs"]
+__all__ = ["REF_KEY", "ValuePath", "ValueRef", "by_content", "is_value_ref", "value_key", "value_refs"]
 
 JSON: TypeAlias = Any
 ValuePath: TypeAlias = tuple[str | int, ...]  # where a part sits in a skeleton: field names, list positions
@@ -89,6 +89,20 @@ def value_refs(skeleton: JSON, path: ValuePath = ()) -> Iterator[tuple[ValuePath
     elif isinstance(skeleton, list):
         for index, item in enumerate(skeleton):
             yield from value_refs(item, (*path, index))
+
+
+def by_content(skeleton: JSON) -> JSON:
+    """The skeleton with each reference reduced to what its value is (codec, class, content
+    hash), not where it is stored: what lineage hashes a value by, so the same DataFrame
+    written by two runs (at two keys) has one hash, and a cached step's inputs match."""
+    if is_value_ref(skeleton):
+        ref = ValueRef.decode(skeleton)
+        return {REF_KEY: {"codec": ref.codec, "hash": ref.hash, "type": ref.type}}
+    if isinstance(skeleton, Mapping):
+        return {key: by_content(item) for key, item in skeleton.items()}
+    if isinstance(skeleton, list):
+        return [by_content(item) for item in skeleton]
+    return skeleton
 
 
 def _segment(part: str | int) -> str:

@@ -102,7 +102,12 @@ def encode_parquet(value: Any) -> bytes:
     schema_meta = dict(table.schema.metadata or {})
     schema_meta[_META] = json.dumps(meta).encode()
     sink = io.BytesIO()
-    pq.write_table(table.replace_schema_metadata(schema_meta), sink)
+    # dictionary pages only where values repeat (strings, categories): on floats and ids they
+    # cost a third of the write and save nothing (benchmarks/value_store.py measured it)
+    repeating = [field.name for field in table.schema
+                 if pa.types.is_dictionary(field.type) or pa.types.is_string(field.type)
+                 or pa.types.is_large_string(field.type) or pa.types.is_boolean(field.type)]
+    pq.write_table(table.replace_schema_metadata(schema_meta), sink, use_dictionary=repeating or False)
     return sink.getvalue()
 
 

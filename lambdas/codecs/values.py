@@ -164,15 +164,15 @@ def load_value(skeleton: JSON_VALUE, annotation: Any = _EMPTY, *, store: Source,
 
     Every reference is read from ``store`` and checked against its content hash
     (:class:`~lambdas.errors.CorruptValueError` naming the key when it differs). With
-    ``within`` (the workflow's ``runs/<workflow>/``), a reference to a key outside it is
-    refused: a skeleton only ever names what this workflow's steps wrote.
+    ``within`` (``runs/``, where steps write), a reference to a key outside it is refused:
+    a skeleton only ever names what steps wrote.
     """
 
     def read(node: JSON_VALUE, annotation: Any) -> Any:
         ref = ValueRef.decode(node)
         if within is not None and not ref.key.startswith(within):
-            raise CodecError(f"the stored value {ref.key!r} is outside {within!r}, where this workflow's steps "
-                             "write: it is not read")
+            raise CodecError(f"the stored value {ref.key!r} is outside {within!r}, where steps write: "
+                             "it is not read")
         return decode_bytes(store.read(ref.key), ref.codec, annotation, key=ref.key, expected_hash=ref.hash,
                             name=ref.name)
 

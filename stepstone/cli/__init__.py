@@ -49,4 +49,4 @@ def main() -> None:
     """
 
 
-from . import build, cost, deploy, localstack, ops, run, runs  # noqa: E402,F401  (registers the commands)
+from . import artifacts, build, cost, deploy, localstack, ops, run, runs  # noqa: E402,F401  (registers the commands)

@@ -19,7 +19,7 @@ from compiler.protocol import run_prefix
 from ..console import fail, out
 from ..project import lookup_workflow, workflow_files
 from ..records import RunRecord
-from ..view import STYLES, duration_text
+from ..view import STYLES, duration_text, shown
 from . import main
 from .targets import home_option, opened, target_errors, target_option
 
@@ -90,7 +90,7 @@ def print_runs(rows: list[dict[str, Any]]) -> None:
     today = datetime.now(UTC).date().isoformat()
     starts = [(r["started"] or "")[11:16] if (r["started"] or "").startswith(today) else
               (r["started"] or "")[5:16].replace("T", " ") for r in rows]
-    widths = [min(20, max(3, *(len(r["run"]) for r in rows))), min(14, max(8, *(len(r["workflow"]) for r in rows))),
+    widths = [min(24, max(3, *(len(r["run"]) for r in rows))), min(14, max(8, *(len(r["workflow"]) for r in rows))),
               9, max(7, *(len(s) for s in starts)), 6]
     room = max(12, out.width - sum(widths) - len(widths))
     table = Table(box=None, pad_edge=False, header_style="bold", padding=(0, 1, 0, 0))
@@ -265,7 +265,7 @@ def print_run(record: RunRecord, location: str, graph: Any = None,
         out.print(Text.assemble(("error: ", "bold red"), f"{record.failed_state}: {record.error}: {record.cause}"))
     if record.output is not None and record.status == "succeeded":
         value = record.output.get("value") if isinstance(record.output, dict) else record.output
-        out.print(Text.assemble(("output: ", "bold"), json.dumps(value)[:500]))
+        out.print(Text.assemble(("output: ", "bold"), json.dumps(shown(value))[:500]))
 
 
 # --- stepstone logs -------------------------------------------------------------------------

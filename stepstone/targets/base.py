@@ -20,6 +20,7 @@ from datetime import datetime
 from typing import Any, Literal, TypeAlias
 
 from compiler.dsl.workflows import WorkflowDef
+from lambdas.store import ArtifactStore
 
 from ..errors import TargetError
 from ..records import Event, RunRecord, RunStatus
@@ -150,6 +151,10 @@ class Target(ABC):
     @abstractmethod
     def artifacts(self, record: RunRecord) -> str:
         """Where the run's artifacts are: a folder, or an ``s3://`` prefix."""
+
+    @abstractmethod
+    def value_store(self, record: RunRecord) -> ArtifactStore:
+        """The artifact store the run wrote to (a folder, or its S3 bucket), to read its values."""
 
     @abstractmethod
     def logs(self, run: str, step: str | None = None) -> list[StepLog]:

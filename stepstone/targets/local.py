@@ -79,6 +79,9 @@ class LocalTarget(Target):
         except OSError as exc:
             raise TargetError(f"cannot write runs to {root}: {exc.strerror or exc}", self.unreachable_hint) from None
 
+    def value_store(self, record: RunRecord) -> LocalStore:
+        return self.store
+
     def artifacts(self, record: RunRecord) -> str:
         return str(self.root / run_prefix(record.workflow, record.run_id))
 

@@ -34,6 +34,7 @@ from compiler.protocol import (
     split_input,
     trigger_text,
 )
+from lambdas.store import S3Store
 
 from ..errors import DeployError, NoSuchRunError, NothingToDoError, RunInterruptedError, TargetError
 from ..localstack.clients import Clients
@@ -237,6 +238,10 @@ class StepFunctionsTarget(Target):
         machine = self._machines.get((record.workflow, record.run_id)) or self.state_machine(record.workflow)
         bucket = self.bucket(machine)
         return f"s3://{bucket}/{run_prefix(record.workflow, record.run_id)}"
+
+    def value_store(self, record: RunRecord) -> S3Store:
+        machine = self._machines.get((record.workflow, record.run_id)) or self.state_machine(record.workflow)
+        return S3Store(self.bucket(machine), self.aws.s3)
 
     def runs(self, workflow: str | None = None, status: RunStatus | None = None, since: datetime | None = None,
              limit: int = 20) -> list[RunSummary]:

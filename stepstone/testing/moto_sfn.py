@@ -28,6 +28,10 @@ moto 5.2.5 needs a few patches for that, each applied only inside
    timeout is made atomic with respect to a stop of its frame (a sibling Parallel branch
    failed, or the task timed out); moto's version pops values a stopped frame never pushed
    and invokes the function with them (see :func:`_task_eval_execution`).
+8. ``ResourceEvalS3._handle_put_object`` of a distributed Map's result writer: moto's copy
+   of LocalStack's interpreter drops the results (``env.stack.pop()  # TODO: results``) and
+   writes an empty manifest; here they are written as AWS writes them, by the function the
+   LocalStack plugin patches LocalStack's copy with (found by tests/e2e/value_flows.py).
 
 Known limit (moto 5.2.5): a Batch ``.sync`` task that is *retried* fails the run with a
 spurious ``States.Timeout``; the first attempt's failure and its Catch work.
@@ -113,6 +117,22 @@ def _normalise_response(self: Any, response: Any, boto_service_name: str | None 
         op = _operation(self._get_boto_service_name(boto_service_name),
                         self._get_boto_service_action(service_action_name))
         self._from_boto_response(response, op.output_shape)
+
+
+def _put_map_results(env: Any, resource_runtime_part: Any, state_credentials: Any) -> None:
+    """moto 5.2.5's ``ResourceEvalS3._handle_put_object``, with the results written (patch 8)."""
+    from moto.stepfunctions.parser.asl.component.state.exec.state_map.result_writer.resource_eval import (
+        resource_eval_s3,
+    )
+
+    from ..localstack.plugin.stepstone_lambda_host.stepfunctions import write_results
+
+    parameters = env.stack.pop()
+    results = env.stack.pop()  # the Map's outputs, in item order
+    s3 = resource_eval_s3.ResourceEvalS3._get_s3_client(resource_runtime_part=resource_runtime_part,
+                                                        state_credentials=state_credentials)
+    map_run_arn = env.map_run_record_pool_manager.get_all().pop().map_run_arn
+    env.stack.append(write_results(s3, parameters["Bucket"], parameters.get("Prefix") or "", map_run_arn, results))
 
 
 def _task_eval_execution(self: Any, env: Any) -> None:
@@ -239,7 +259,13 @@ class MotoStepFunctions:
             mock.patch.object(AmazonStateLanguageParser, "parse", staticmethod(parse)),
         ]
         if importlib.metadata.version("moto") == "5.2.5":  # _task_eval_execution is a copy of 5.2.5's
+            from moto.stepfunctions.parser.asl.component.state.exec.state_map.result_writer.resource_eval import (
+                resource_eval_s3,
+            )
+
             patches.append(mock.patch.object(StateTaskService, "_eval_execution", _task_eval_execution))
+            patches.append(mock.patch.object(resource_eval_s3.ResourceEvalS3, "_handle_put_object",
+                                             staticmethod(_put_map_results)))
         if self.fast:
             clock = types.SimpleNamespace(sleep=self._waits.append, time=time.time)
             patches += [mock.patch.object(retrier_decl, "time", clock),

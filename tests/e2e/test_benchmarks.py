@@ -23,7 +23,7 @@ def test_the_smoke_run_gives_every_figure_with_its_baseline(localstack: object, 
     report = json.loads(results.read_text())
     assert report["smoke"] is True and report["machine"]["cpus"]
     assert list(report["benchmarks"]) == ["compile", "parallelism", "cost", "local", "localstack", "cold-start",
-                                          "cdk-synth"]
+                                          "cdk-synth", "values"]
     for name, benchmark in report["benchmarks"].items():
         figures = benchmark["figures"]
         assert figures, name

@@ -31,7 +31,7 @@ MARKER = re.compile(r"^<!--\s*(file|runnable)(?::\s*(\S+))?\s*-->\s*$")
 FENCE = re.compile(r"^(\s*)(```+|~~~+)\s*([\w-]*)")
 # stepstone's run ids (with what started the run, and a redrive's suffix) and the event ids
 # EventBridge names runs by
-RUN_ID = re.compile(r"\b\d{8}-\d{6}-[0-9a-f]{4}(?:-[a-z0-9]+)*(?:_r\d+)?\b"
+RUN_ID = re.compile(r"\b\d{8}-\d{6}-[0-9a-f]{4}(?:[0-9a-f]{4})?(?:-[a-z0-9]+)*(?:_r\d+)?\b"
                     r"|\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b")
 
 # what changes from run to run, masked on both sides before comparing

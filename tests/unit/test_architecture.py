@@ -134,8 +134,9 @@ def allowed(source: str, target: str) -> bool:
         return _within(target, "lambdas", "compiler.dsl", "compiler.protocol")
     if _within(source, "cdk"):
         return _within(target, "cdk", "compiler")
-    if source == "stepstone":
-        return _within(target, "compiler.dsl", "lambdas.context", "lambdas.secrets", "lambdas.errors")
+    if source == "stepstone":  # stepstone.load() imports the targets when it is called
+        return _within(target, "compiler.dsl", "lambdas.context", "lambdas.secrets", "lambdas.errors",
+                       "lambdas.codecs", "stepstone.stored", "stepstone.targets")
     if _within(source, "stepstone.local", "stepstone.targets", "stepstone.localstack", "stepstone.records",
                "stepstone.errors", "stepstone.project", "stepstone.view"):
         return not _within(target, "stepstone.cli", "cdk", "benchmarks", "examples")

@@ -34,7 +34,7 @@ def test_run_shows_each_step_and_the_run_id(home: str) -> None:
     assert code == 0
     for state in ("prod_initiation", "fetch_embedding", "build_dataset", "train_model", "release_model"):
         assert state in output
-    assert "succeeded" in output and "output: s3://model-registry/churn-classifier/" in output
+    assert "succeeded" in output and "output: s3://model-registry/tumor-classifier/" in output
     run_id = output.split(" as run ", 1)[1].split()[0]
     code, listing = stepstone("runs", "--home", home)
     assert code == 0 and run_id in listing and "ml_training" in listing

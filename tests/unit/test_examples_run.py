@@ -12,7 +12,7 @@ from examples.model_family import churn_baseline, churn_with_embeddings, churn_w
 
 
 def test_ml_training_releases_a_good_model_and_rejects_bad_data() -> None:
-    assert ml_training(TrainingRequest()).startswith("s3://model-registry/churn-classifier/")
+    assert ml_training(TrainingRequest()).startswith("s3://model-registry/tumor-classifier/")
     assert ml_training(TrainingRequest(max_null_fraction=0.0)) == "rejected-data"
     assert ml_training(TrainingRequest(min_auc=0.99)) == "rejected-model"
 

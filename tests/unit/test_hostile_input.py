@@ -121,9 +121,9 @@ BROKEN: dict[str, Broken] = {
                                   "    return threading.Lock()\n\n\n@workflow\ndef flow(x: int = 1) -> str:\n"
                                   "    return show(lock(x))\n",
                                   ("error[unserializable-type]", "lock"), 16),
-    "step_takes_a_plain_class": Broken(HEAD + "class Handle:\n    pass\n\n\n@step\ndef use(h: Handle) -> str:\n"
-                                       "    return ''\n\n\n@workflow\ndef flow(x: int = 1) -> str:\n"
-                                       "    return use(x)\n", ("error[unserializable-type]", "Handle"), 17),
+    "step_takes_an_open_socket": Broken(HEAD + "import socket\n\n\n@step\ndef use(h: socket.socket) -> str:\n"
+                                        "    return ''\n\n\n@workflow\ndef flow(x: int = 1) -> str:\n"
+                                        "    return use(x)\n", ("error[unserializable-type]", "socket"), 16),
     "parameter_of_a_plain_class": Broken(HEAD + "class Handle:\n    pass\n\n\n@workflow\ndef flow(h: Handle) -> str:\n"
                                          "    return show(h)\n", ("error[bad-parameters]", "Handle"), 17),
     "object_default": Broken(HEAD + "\n@workflow\ndef flow(x=object()) -> str:\n    return show(x)\n",

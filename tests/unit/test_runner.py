@@ -93,7 +93,8 @@ def test_a_small_output_travels_inline(store: ArtifactStore) -> None:
     envelope = run_step(call("make_table", {"name": {"value": "t"}, "n": {"value": 3}}), store)
     assert envelope["ref"] is None
     assert envelope["value"]["row_count"] == 3
-    assert envelope["fields"] == {"name": "t", "row_count": 3, "note": ""}, "scalars for conditions"
+    assert envelope["fields"] == {"name": "t", "row_count": 3, "note": "", "rows": True}, \
+        "scalars for conditions, and the truthiness of the rest (a non-empty list)"
 
 
 def test_a_large_output_is_stored_and_the_state_keeps_a_reference(store: ArtifactStore) -> None:

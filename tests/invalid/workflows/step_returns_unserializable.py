@@ -1,29 +1,25 @@
 # expect-rule: unserializable-type
-# expect-line: 17
-# expect-message: step 'connect' returns Connection, which cannot pass between steps: Connection is not a type pydantic can read from or write as JSON
-"""A step whose result is a live object: it cannot travel to the next step as JSON."""
+# expect-line: 13
+# expect-message: step 'connect' returns Connection, which cannot pass between steps: Connection holds something of this process only (an open file, a lock, a connection), which no codec can store; return what the next step needs to open it again (a path, a URI)
+"""A step whose result is a live object: a database connection belongs to the process that
+opened it, so no codec can carry it to the next step (a DataFrame, a model or any other
+picklable value could go)."""
+import sqlite3
+
 from stepstone import step, workflow
 
 
-class Connection:
-    def __init__(self, url: str) -> None:
-        self.url = url
-
-    def query(self, sql: str) -> list[str]:
-        return []
+@step
+def connect(path: str) -> sqlite3.Connection:
+    return sqlite3.connect(path)
 
 
 @step
-def connect(url: str) -> Connection:
-    return Connection(url)
-
-
-@step
-def count_rows(connection: Connection) -> int:
-    return len(connection.query("select 1"))
+def count_rows(connection: sqlite3.Connection) -> int:
+    return int(connection.execute("select count(*) from sales").fetchone()[0])
 
 
 @workflow
-def row_count(url: str = "postgres://db/sales") -> int:
-    connection = connect(url)
+def row_count(path: str = "/tmp/sales.db") -> int:
+    connection = connect(path)
     return count_rows(connection)
