@@ -45,6 +45,7 @@ from compiler.protocol import (
     step_key,
 )
 
+from .cache import cache_lookup
 from .codecs import store_value
 from .codehash import code_hash as function_code_hash
 from .context import RunningStep, StepContext, current_step
@@ -164,12 +165,15 @@ def run_step(call: StepPayload, store: ArtifactStore, *,
             return reused_envelope
         cached = call.cache or step.options.cache
         cached_key = cache_key(call.workflow, step.name, code, inputs_hash) if cached else None
-        if cached_key is not None and store.exists(cached_key):
-            record = CacheRecord.decode(store.read(cached_key))
-            lineage.status, lineage.cache, lineage.output = "cached", cached_key, record.output
-            lineage.finished, lineage.duration_ms = _now(), _ms(clock)
-            store.write(prefix + "lineage.json", lineage.encode(), if_absent=True)
-            return record.envelope
+        expired = False
+        if cached_key is not None:
+            record, lineage.cache_miss = cache_lookup(store, cached_key, step.options.cache_ttl)
+            expired = lineage.cache_miss is not None and lineage.cache_miss.startswith("expired")
+            if record is not None:
+                lineage.status, lineage.cache, lineage.output = "cached", cached_key, record.output
+                lineage.finished, lineage.duration_ms = _now(), _ms(clock)
+                store.write(prefix + "lineage.json", lineage.encode(), if_absent=True)
+                return record.envelope
         kwargs = python_arguments(step, resolved, store, call.workflow)
         context = StepContext(store, prefix, step=RunningStep(call.workflow, call.run_id, call.state,
                                                               call.attempt_number, call.item),
@@ -196,8 +200,9 @@ def run_step(call: StepPayload, store: ArtifactStore, *,
                                     values=stored.refs)
         lineage.status, lineage.finished, lineage.duration_ms = "succeeded", _now(), _ms(clock)
         store.write(prefix + "lineage.json", lineage.encode(), if_absent=True)
-        if cached_key is not None:
-            store.write(cached_key, CacheRecord(built.data, lineage.output, prefix).encode(), if_absent=True)
+        if cached_key is not None:  # an expired record is replaced; a fresh one another run wrote is kept
+            store.write(cached_key, CacheRecord(built.data, lineage.output, prefix, created=_now()).encode(),
+                        if_absent=not expired)
         return built.data
     except StepFailedError:
         raise

@@ -8,6 +8,8 @@ records unique even when retries or concurrent runs race.
 
 from __future__ import annotations
 
+import contextlib
+import mimetypes
 import os
 import tempfile
 from pathlib import Path
@@ -15,7 +17,7 @@ from typing import Any, Protocol
 
 from .errors import NotFoundError
 
-__all__ = ["ArtifactStore", "LocalStore", "S3Store"]
+__all__ = ["ArtifactStore", "LocalStore", "S3Store", "content_type"]
 
 
 class ArtifactStore(Protocol):
@@ -101,6 +103,15 @@ class LocalStore:
                     found.append(key)
         return sorted(found)
 
+    def delete(self, keys: list[str]) -> int:
+        """Remove these files (a cleared cache); how many there were."""
+        removed = 0
+        for key in keys:
+            with contextlib.suppress(FileNotFoundError):
+                self._path(key).unlink()
+                removed += 1
+        return removed
+
     def location(self, key: str) -> str:
         return str(self._path(key))
 
@@ -127,7 +138,7 @@ class S3Store:
     def write(self, key: str, data: bytes, *, if_absent: bool = False) -> bool:
         extra = {"IfNoneMatch": "*"} if if_absent else {}
         try:
-            self.client.put_object(Bucket=self.bucket, Key=key, Body=data, ContentType="application/json", **extra)
+            self.client.put_object(Bucket=self.bucket, Key=key, Body=data, ContentType=content_type(key), **extra)
         except self.client.exceptions.ClientError as exc:
             code = exc.response.get("Error", {}).get("Code")
             if if_absent and code in ("PreconditionFailed", "ConditionalRequestConflict", "412"):
@@ -151,5 +162,26 @@ class S3Store:
             found.extend(item["Key"] for item in page.get("Contents", []))
         return sorted(found)
 
+    def delete(self, keys: list[str]) -> int:
+        """Remove these objects (a cleared cache); how many."""
+        for start in range(0, len(keys), 1000):  # DeleteObjects takes at most 1,000 keys
+            batch = [{"Key": key} for key in keys[start:start + 1000]]
+            self.client.delete_objects(Bucket=self.bucket, Delete={"Objects": batch, "Quiet": True})
+        return len(keys)
+
     def location(self, key: str) -> str:
         return f"s3://{self.bucket}/{key}"
+
+
+_MEDIA_TYPES = {".json": "application/json", ".parquet": "application/vnd.apache.parquet",
+                ".npy": "application/x-npy", ".pkl": "application/x-python-pickle", ".pt": "application/x-torch",
+                ".tar": "application/x-tar", ".txt": "text/plain"}
+
+
+def content_type(key: str) -> str:
+    """The media type an object is stored with, by its key's suffix (what a browser or the
+    S3 console shows; stepstone reads the codec from the reference, never from this)."""
+    suffix = os.path.splitext(key)[1].lower()
+    if suffix in _MEDIA_TYPES:
+        return _MEDIA_TYPES[suffix]
+    return mimetypes.guess_type(key, strict=False)[0] or "application/octet-stream"

@@ -39,6 +39,7 @@ class StepOptions:
     heartbeat: int | None
     cache: bool
     secrets: tuple[SecretRef, ...] = ()  # the only secrets the step may read; cdk/ grants exactly these
+    cache_ttl: int | None = None  # seconds a cached result may be reused (None: as long as code and inputs match)
 
     @property
     def is_batch(self) -> bool:
@@ -168,7 +169,7 @@ def _build(
     retry: Retry | int | Sequence[Retry] | None,
     timeout: Seconds | None,
     heartbeat: Seconds | None,
-    cache: bool,
+    cache: bool | Seconds,
     location: Location | None,
     secrets: Sequence[SecretRef] | None = None,
 ) -> StepDef[P, R]:
@@ -215,16 +216,26 @@ def _build(
             location=location,
             hint="a heartbeat says the step is still alive, so it must come more often than the timeout",
         )
+    cache_ttl: int | None = None
     if not isinstance(cache, bool):
-        raise CompileError(f"cache={cache!r} must be True or False", rule="bad-option", location=location)
+        try:
+            cache_ttl = to_seconds(cache, what="cache")
+        except CompileError:
+            raise CompileError(f"cache={cache!r} must be True, False or how long a result may be reused (a "
+                               "timedelta, or seconds)", rule="bad-option", location=location,
+                               hint="cache=True, or cache=timedelta(days=7)") from None
+        if cache_ttl <= 0:
+            raise CompileError(f"cache={cache!r}: a cached result's lifetime must be positive", rule="bad-option",
+                               location=location, hint="cache=timedelta(days=7), or cache=False")
     options = StepOptions(
         name=step_name,
         compute=compute,
         retry=_normalise_retry(retry, location),
         timeout=timeout_s,
         heartbeat=heartbeat_s,
-        cache=cache,
+        cache=cache is not False,
         secrets=secrets_option(secrets, location),
+        cache_ttl=cache_ttl,
     )
     _check_function(fn, location)
     return StepDef(fn, options, where)
@@ -242,7 +253,7 @@ def step(
     retry: Retry | int | Sequence[Retry] | None = None,
     timeout: Seconds | None = None,
     heartbeat: Seconds | None = None,
-    cache: bool = False,
+    cache: bool | Seconds = False,
     secrets: Sequence[SecretRef] | None = None,
 ) -> Callable[[Callable[P, R]], StepDef[P, R]]: ...
 
@@ -256,7 +267,7 @@ def step(
     retry: Retry | int | Sequence[Retry] | None = None,
     timeout: Seconds | None = None,
     heartbeat: Seconds | None = None,
-    cache: bool = False,
+    cache: bool | Seconds = False,
     secrets: Sequence[SecretRef] | None = None,
 ) -> StepDef[P, R] | Callable[[Callable[P, R]], StepDef[P, R]]:
     """Make a function a workflow step: one state of the state machine, run as a Lambda function or a Batch job.
@@ -283,7 +294,10 @@ def step(
         heartbeat: For a Batch step, the longest silence between heartbeats before Step
             Functions gives the job up; shorter than ``timeout``.
         cache: Skip the step on a re-run when its code and inputs are unchanged, reusing
-            the result stored by an earlier run.
+            the result stored by an earlier run: ``True``, or how long such a result may be
+            reused (``timedelta(days=7)``, or seconds). The code is the step's and the
+            project code it calls, with the versions of the packages it imports;
+            ``stepstone run --refresh-cache`` runs every cached step again.
         secrets: The [`Secret`][stepstone.Secret]s the step reads with ``.value()``: the only
             ones it may read, and, deployed, the only ones its role is granted.
 

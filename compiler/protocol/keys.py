@@ -26,6 +26,7 @@ __all__ = [
     "approval_key",
     "attempt_prefix",
     "cache_key",
+    "cache_prefix",
     "item_path",
     "output_key",
     "redrive_key",
@@ -103,6 +104,11 @@ def redrive_key(workflow: str, run: str) -> str:
     return f"{run_prefix(workflow, run)}redrive.json"
 
 
+def cache_prefix(workflow: str) -> str:
+    """Where a workflow's cached results are (``stepstone run --refresh-cache`` clears it)."""
+    return f"cache/{workflow}/"
+
+
 def cache_key(workflow: str, step: str, code_hash: str, inputs_hash: str) -> str:
     """The record that lets a ``cache=True`` step skip work it has done before."""
-    return f"cache/{workflow}/{step}/{code_hash}/{inputs_hash}.json"
+    return f"{cache_prefix(workflow)}{step}/{code_hash}/{inputs_hash}.json"

@@ -120,6 +120,7 @@ class Lineage:
     error: LineageError | None = None
     reused_from: str | None = None  # the attempt whose output a redrive reused
     cache: str | None = None  # the cache record a cached step's output came from
+    cache_miss: str | None = None  # why a cached step ran: no record yet, its code or inputs changed, expired
     finished: str | None = None
     duration_ms: float | None = None
 
@@ -131,7 +132,8 @@ class Lineage:
             document["code_hash"] = self.code_hash
             document["inputs"] = {name: i.encode() for name, i in self.inputs.items()}
         optional = {"inputs_hash": self.inputs_hash, "files": self.files, "reused_from": self.reused_from,
-                    "cache": self.cache, "finished": self.finished, "duration_ms": self.duration_ms,
+                    "cache": self.cache, "cache_miss": self.cache_miss, "finished": self.finished,
+                    "duration_ms": self.duration_ms,
                     "output": self.output.encode() if self.output else None,
                     "error": self.error.encode() if self.error else None}
         document.update({key: value for key, value in optional.items() if value is not None})
@@ -155,6 +157,7 @@ class Lineage:
                                           str(error.get("type") or ""), str(error.get("traceback") or ""))
                        if isinstance(error, Mapping) else None,
                        reused_from=document.get("reused_from"), cache=document.get("cache"),
+                       cache_miss=document.get("cache_miss"),
                        finished=document.get("finished"), duration_ms=document.get("duration_ms"))
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise ProtocolError(f"lineage record: {type(exc).__name__}: {exc}") from None
@@ -167,9 +170,13 @@ class CacheRecord:
     envelope: dict[str, JSON]
     output: OutputInfo
     lineage: str  # the attempt that made it
+    created: str | None = None  # when (ISO 8601, UTC): a step's cache lifetime counts from it
 
     def encode(self) -> bytes:
-        return canonical({"envelope": self.envelope, "lineage": self.lineage, "output": self.output.encode()})
+        document = {"envelope": self.envelope, "lineage": self.lineage, "output": self.output.encode()}
+        if self.created is not None:
+            document["created"] = self.created
+        return canonical(document)
 
     @classmethod
     def decode(cls, data: bytes | str | Mapping[str, JSON]) -> CacheRecord:
@@ -178,7 +185,9 @@ class CacheRecord:
         envelope = document.get("envelope")
         if output is None or not isinstance(envelope, dict):
             raise ProtocolError("cache record: it holds no envelope and output")
-        return cls(envelope=envelope, output=output, lineage=str(document.get("lineage") or ""))
+        created = document.get("created")
+        return cls(envelope=envelope, output=output, lineage=str(document.get("lineage") or ""),
+                   created=str(created) if created else None)
 
 
 @dataclass(frozen=True, slots=True)

@@ -52,6 +52,8 @@ def _faults_or_exit(specs: tuple[str, ...], compiled: CompiledWorkflow) -> str |
 @click.option("--resume", "resume_id", metavar="RUN_ID", help="Continue a failed run, reusing every finished step.")
 @click.option("--approve/--reject", "approval", default=None,
               help="Answer approval gates in advance (otherwise you are asked, or the run stops there).")
+@click.option("--refresh-cache", is_flag=True,
+              help="Run every cache=True step again: the workflow's cached results are cleared first.")
 @click.option("--workers", default=8, show_default=True, help="Steps that may run at once.")
 @click.option("--debug", is_flag=True, help="One step at a time in this thread, no live view: for breakpoint().")
 @click.option("--json", "as_json", is_flag=True, help="Print the run record as JSON at the end.")
@@ -66,8 +68,8 @@ def _faults_or_exit(specs: tuple[str, ...], compiled: CompiledWorkflow) -> str |
 @home_option
 @target_option
 def run(spec: str, pairs: tuple[str, ...], input_file: Path | None, resume_id: str | None, approval: bool | None,
-        workers: int, debug: bool, home: str | None, as_json: bool, run_id: str | None, trigger_json: str | None,
-        approvals_wait: bool, faults: tuple[str, ...], target: str) -> None:
+        refresh_cache: bool, workers: int, debug: bool, home: str | None, as_json: bool, run_id: str | None,
+        trigger_json: str | None, approvals_wait: bool, faults: tuple[str, ...], target: str) -> None:
     """Run a workflow and follow it: here, in this process (the default: no AWS, no set-up), or on LocalStack.
 
     On the local target, steps run through the same step runner as in AWS; their outputs
@@ -83,6 +85,7 @@ def run(spec: str, pairs: tuple[str, ...], input_file: Path | None, resume_id: s
       stepstone run examples/ml_training.py --param min_auc=0.8
       stepstone run examples/etl_s3.py -p key=sales/broken.csv
       stepstone run examples/ml_training.py --resume 20261122-171512-3f9a
+      stepstone run examples/ml_training.py --refresh-cache       # cached steps run again
       stepstone run examples/ml_training.py --target localstack
       stepstone run examples/etl_s3.py --fault download=transient:2 --fault load_to_warehouse=permanent
     """
@@ -102,7 +105,7 @@ def run(spec: str, pairs: tuple[str, ...], input_file: Path | None, resume_id: s
     started_by = json.loads(trigger_json) if trigger_json else {"kind": "manual", "by": os.environ.get("USER")}
     request = RunRequest(spec=spec, definition=definition, params=params, trigger=started_by, run_id=run_id,
                          resume=resume_id, faults=fault_spec, workers=workers, debug=debug,
-                         echo_output=not as_json, approvals_wait=approvals_wait)
+                         echo_output=not as_json, approvals_wait=approvals_wait, refresh_cache=refresh_cache)
     refused = where.refusal(request)
     if refused is not None:
         fail(str(refused), hint=refused.hint or None)

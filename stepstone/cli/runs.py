@@ -14,7 +14,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from compiler.protocol import run_prefix
+from compiler.protocol import Lineage, attempt_prefix, run_prefix
 
 from ..console import fail, out
 from ..project import lookup_workflow, workflow_files
@@ -131,6 +131,7 @@ def show(run_id: str, mermaid_file: Path | None, as_json: bool, home: str | None
     with target_errors(where):
         record = where.record(run_id)
         location = where.artifacts(record)
+        cached = cache_notes(record, where.value_store(record)) if not as_json else []
     if as_json:
         sys.stdout.write(record.model_dump_json(indent=2) + "\n")
         return
@@ -154,7 +155,7 @@ def show(run_id: str, mermaid_file: Path | None, as_json: bool, home: str | None
             found = where.logs(record.run_id)
         failed_logs = {log.key: log.lines for log in found
                        if record.steps.get(log.key) is not None and record.steps[log.key].status == "failed"}
-    print_run(record, location, graph, failed_logs)
+    print_run(record, location, graph, failed_logs, cached)
     if mermaid_file is not None:
         out.print(f"[dim]graph (Mermaid): {escape(str(mermaid_file))}[/dim]")
 
@@ -220,10 +221,36 @@ def _own_lines(lines: tuple[str, ...]) -> list[str]:
     return own
 
 
+_CACHE_NOTES_UP_TO = 60  # steps whose lineage `show` reads for its cache lines (beyond: only the hits')
+
+
+def cache_notes(record: RunRecord, store: Any) -> list[tuple[str, str]]:
+    """Why each ``cache=True`` step of the run was, or was not, a cache hit (from the
+    lineage of its last attempt: one read a step, so in a long run only the hits')."""
+    notes: list[tuple[str, str]] = []
+    many = len(record.steps) > _CACHE_NOTES_UP_TO
+    for key, step in record.steps.items():
+        if step.status not in ("succeeded", "cached") or (many and step.status != "cached"):
+            continue
+        prefix = attempt_prefix(record.workflow, record.run_id, step.state, max(step.attempts - 1, 0), step.map_path)
+        try:
+            lineage = Lineage.decode(store.read(prefix + "lineage.json"))
+        except Exception:  # a step of an older run, or an attempt that left no record
+            continue
+        if lineage.cache is not None:
+            made = lineage.cache.rsplit("/", 2)
+            notes.append((key, "hit: the same code on the same inputs ran before "
+                               f"(code {made[-2]}, inputs {made[-1].removesuffix('.json')[:12]})"))
+        elif lineage.cache_miss is not None:
+            notes.append((key, f"ran: {lineage.cache_miss}"))
+    return notes
+
+
 def print_run(record: RunRecord, location: str, graph: Any = None,
-              failed_logs: dict[str, tuple[str, ...]] | None = None) -> None:
-    """The run's head line, trigger and parameters, graph, steps table, errors with
-    tracebacks and log lines, and output."""
+              failed_logs: dict[str, tuple[str, ...]] | None = None,
+              cached: list[tuple[str, str]] | None = None) -> None:
+    """The run's head line, trigger and parameters, graph, steps table, why cached steps
+    were (not) reused, errors with tracebacks and log lines, and output."""
     from ..view import steps_table
 
     out.print(Text.assemble(("run ", "bold"), (record.run_id, "bold"), f"  {record.workflow}  ",
@@ -245,6 +272,10 @@ def print_run(record: RunRecord, location: str, graph: Any = None,
 
         out.print(run_tree(graph, record))
     out.print(steps_table(record))
+    if cached:
+        out.print(Text("\ncache (cache=True steps):", style="dim"))
+        for key, note in cached:
+            out.print(Text(f"  {key}: {note}", style="dim"))
     stored = [(s.key, s.stored) for s in record.steps.values() if s.stored]
     if stored:
         out.print(Text(f"\noutputs kept in {location}", style="dim"))

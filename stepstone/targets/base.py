@@ -76,6 +76,7 @@ class RunRequest:
     debug: bool = False  # one step at a time in this thread (for breakpoint())
     echo_output: bool = True  # steps' output also on this terminal
     approvals_wait: bool = False  # a gate nobody answers waits for `stepstone approve` (a triggered run)
+    refresh_cache: bool = False  # clear the workflow's cache first: every cached step runs again
 
 
 @dataclass(frozen=True)

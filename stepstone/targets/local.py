@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from compiler.dsl.workflows import WorkflowDef
-from compiler.protocol import run_prefix, trigger_text
+from compiler.protocol import cache_prefix, run_prefix, trigger_text
 from lambdas.faults import ENV as FAULTS_ENV
 from lambdas.store import LocalStore
 
@@ -98,6 +98,9 @@ class LocalTarget(Target):
         run_id = previous.run_id if previous is not None else request.run_id or new_run_id()
         if request.faults is not None:
             os.environ[FAULTS_ENV] = request.faults  # the step runner in this process reads it
+        if request.refresh_cache:
+            cleared = self.store.delete(self.store.keys(cache_prefix(definition.name)))
+            say(f"cleared {cleared} cached result{'s' if cleared != 1 else ''} of {definition.name}")
         waiter = waiting_approver(self.store, definition.name, run_id)
 
         def approver(question: str, state: str) -> bool:

@@ -24,6 +24,7 @@ from compiler.protocol import (
     RedriveRecord,
     RedriveStep,
     approval_key,
+    cache_prefix,
     machine_of,
     redrive_key,
     redrive_run_id,
@@ -319,6 +320,10 @@ class StepFunctionsTarget(Target):
             f"{'s' if len(changed) != 1 else ''})")
         for name in deployed.batch_as_lambda:
             say(f"{name} runs on AWS Batch; {self.label} has no Batch, so here it runs as a Lambda function")
+        if request.refresh_cache:
+            store = S3Store(self.bucket(deployed.state_machine), self.aws.s3)
+            cleared = store.delete(store.keys(cache_prefix(deployed.workflow)))
+            say(f"cleared {cleared} cached result{'s' if cleared != 1 else ''} of {deployed.workflow}")
         run_id = request.run_id or run_name(new_run_id(), request.trigger)  # the name says what started it
         arn = self.start(deployed.state_machine, run_id, request.params or {}, request.trigger)
         say(f"running {deployed.workflow} as run {run_id} ({self.label}, artifacts in "
