@@ -19,7 +19,7 @@ from compiler.protocol import StepPayload, ValueRef, value_refs
 from lambdas.errors import StepFailedError
 from lambdas.runner import run_step
 from lambdas.store import LocalStore
-from stepstone import step
+from stepstone import register_codec, step
 from stepstone.cli import main
 from stepstone.local import LocalRun
 from stepstone.records import RunRecord, new_run_id
@@ -167,3 +167,44 @@ def test_a_cached_step_hits_on_the_same_dataframe_from_another_run(tmp_path: Pat
     assert lineage["status"] == "cached", "the inputs are hashed by content, not by key"
     output = json.loads(store.read("runs/wf/run-1/produce/attempt-0/lineage.json"))["output"]
     assert [v["codec"] for v in output["values"]] == ["parquet"] and output["values"][0]["bytes"] > 0
+
+
+class Polygon:
+    """A user's own type, with a codec of its own (registered where the workflow file is imported,
+    so the compiler and the step runner both know it)."""
+
+    def __init__(self, points: list[tuple[float, float]]) -> None:
+        self.points = points
+
+
+def _polygon_text(polygon: Polygon) -> bytes:
+    return ("POLYGON((" + ", ".join(f"{x} {y}" for x, y in polygon.points) + "))").encode()
+
+
+def _polygon_of(data: bytes) -> Polygon:
+    inner = data.decode().removeprefix("POLYGON((").removesuffix("))")
+    return Polygon([(float(x), float(y)) for x, y in (pair.split() for pair in inner.split(", "))])
+
+
+register_codec("wkt", "text/plain", ".wkt", types=[Polygon], encode=_polygon_text, decode=_polygon_of,
+               replace=True)
+
+
+@step
+def outline(n: int) -> Polygon:
+    return Polygon([(0.0, 0.0), (float(n), 0.0), (float(n), float(n))])
+
+
+@step
+def area(shape: Polygon) -> float:
+    (x0, y0), (x1, y1), (x2, y2) = shape.points
+    return abs((x1 - x0) * (y2 - y0) - (x2 - x0) * (y1 - y0)) / 2
+
+
+def test_a_registered_codec_carries_the_users_own_type(tmp_path: Path) -> None:
+    store = LocalStore(tmp_path)
+    made = run_step(payload("outline", {"n": {"value": 4}}), store)
+    ((_, ref),) = value_refs(made["value"])
+    assert (ref.codec, ref.media_type, ref.key.endswith(".wkt")) == ("wkt", "text/plain", True)
+    assert store.read(ref.key) == b"POLYGON((0.0 0.0, 4.0 0.0, 4.0 4.0))"
+    assert run_step(payload("area", {"shape": {"result": made}}), store)["value"] == 8.0
