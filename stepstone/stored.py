@@ -38,7 +38,7 @@ from lambdas.store import ArtifactStore
 from .errors import NoSuchValueError
 from .records import RunRecord, StepRecord
 
-__all__ = ["StoredEntry", "entries", "fetch", "load_output", "step_records"]
+__all__ = ["StoredEntry", "entries", "fetch", "load_output", "step_lineage", "step_records"]
 
 _EMPTY: Any = object()
 
@@ -79,7 +79,7 @@ def _dotted(path: ValuePath) -> str:
     return ".".join(str(p) for p in path)
 
 
-def _lineage(record: RunRecord, step: StepRecord, store: ArtifactStore) -> Lineage | None:
+def step_lineage(record: RunRecord, step: StepRecord, store: ArtifactStore) -> Lineage | None:
     """The lineage of the step's last attempt (None when it left none: a step of an older run)."""
     prefix = attempt_prefix(record.workflow, record.run_id, step.state, max(step.attempts - 1, 0), step.map_path)
     try:
@@ -89,7 +89,7 @@ def _lineage(record: RunRecord, step: StepRecord, store: ArtifactStore) -> Linea
 
 
 def _saved_files(record: RunRecord, step: StepRecord, store: ArtifactStore) -> Iterator[tuple[str, ValueRef]]:
-    lineage = _lineage(record, step, store)
+    lineage = step_lineage(record, step, store)
     for key in (lineage.files or ()) if lineage is not None else ():
         data = store.read(key)
         name = key.rsplit("/", 1)[-1]
@@ -111,7 +111,7 @@ def _annotation(record: RunRecord, step: StepRecord, store: ArtifactStore) -> An
     """The step's return annotation, when its module (named in its lineage) imports here: a
     notebook beside the project; otherwise none: values come back by their own codecs,
     records as dicts."""
-    lineage = _lineage(record, step, store)
+    lineage = step_lineage(record, step, store)
     try:
         found = import_ref(lineage.step) if lineage is not None and ":" in lineage.step else None
     except Exception:  # the project is not importable here

@@ -6,6 +6,7 @@ Exit codes, for scripts: see ``stepstone/console.py``, the one place they are ch
 from __future__ import annotations
 
 import os
+import sys
 from typing import Any
 
 import click
@@ -25,6 +26,10 @@ class _Commands(click.Group):
             return super().invoke(ctx)
         except (click.ClickException, click.exceptions.Exit, click.Abort, SystemExit, KeyboardInterrupt):
             raise
+        except BrokenPipeError:  # `stepstone runs | head`: the reader left; say nothing more (Python's advice)
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            sys.exit(1)
         except Exception as exc:
             if os.environ.get("STEPSTONE_DEBUG") == "1":
                 raise
@@ -49,4 +54,4 @@ def main() -> None:
     """
 
 
-from . import artifacts, build, cost, deploy, localstack, ops, run, runs  # noqa: E402,F401  (registers the commands)
+from . import artifacts, build, cost, deploy, lineage, localstack, ops, run, runs  # noqa: E402,F401  (registers the commands)
