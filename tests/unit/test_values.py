@@ -208,3 +208,18 @@ def test_a_registered_codec_carries_the_users_own_type(tmp_path: Path) -> None:
     assert (ref.codec, ref.media_type, ref.key.endswith(".wkt")) == ("wkt", "text/plain", True)
     assert store.read(ref.key) == b"POLYGON((0.0 0.0, 4.0 0.0, 4.0 4.0))"
     assert run_step(payload("area", {"shape": {"result": made}}), store)["value"] == 8.0
+
+
+def test_the_training_dags_model_loads_in_a_fresh_process(tmp_path: Path) -> None:
+    from examples.ml_training import ml_training
+
+    home = tmp_path / ".stepstone"
+    record = run(ml_training, home)
+    assert record.status == "succeeded" and record.output["value"].startswith("s3://model-registry/")
+    script = ("import stepstone\n"
+              f"model = stepstone.load({record.run_id!r}, 'train_model', home={str(home)!r})\n"
+              "scores = model.pipeline.predict_proba(model.holdout[model.features])[:, 1]\n"
+              "print(type(model).__name__, type(model.pipeline).__name__, len(scores), model.holdout.shape[1])\n")
+    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["TrainedModel", "Pipeline", "143", "9"]
