@@ -93,8 +93,8 @@ def _names_stored(value: JSON) -> bool:
     return REF_KEY in canonical(value).decode() if isinstance(value, (dict, list)) else False
 
 
-def python_arguments(step: StepDef[..., Any], resolved: Mapping[str, ResolvedInput], store: ArtifactStore,
-                     workflow: str) -> dict[str, Any]:
+def python_arguments(step: StepDef[..., Any], resolved: Mapping[str, ResolvedInput],
+                     store: ArtifactStore) -> dict[str, Any]:
     """The step function's keyword arguments, each validated against its annotation (the
     stored values it references read back first, from under ``runs/`` only)."""
     annotations = step.parameter_annotations()

@@ -174,7 +174,7 @@ def run_step(call: StepPayload, store: ArtifactStore, *,
                 lineage.finished, lineage.duration_ms = _now(), _ms(clock)
                 store.write(prefix + "lineage.json", lineage.encode(), if_absent=True)
                 return record.envelope
-        kwargs = python_arguments(step, resolved, store, call.workflow)
+        kwargs = python_arguments(step, resolved, store)
         context = StepContext(store, prefix, step=RunningStep(call.workflow, call.run_id, call.state,
                                                               call.attempt_number, call.item),
                               secrets=step.options.secrets)

@@ -38,7 +38,7 @@ from lambdas.store import ArtifactStore
 from .errors import NoSuchValueError
 from .records import RunRecord, StepRecord
 
-__all__ = ["StoredEntry", "entries", "fetch", "load_output", "step_lineage", "step_records"]
+__all__ = ["StoredEntry", "entries", "fetch", "label", "load_output", "step_lineage", "step_records"]
 
 _EMPTY: Any = object()
 
@@ -134,17 +134,22 @@ def load_output(record: RunRecord, store: ArtifactStore, step: str) -> Any:
     return values[0] if len(chosen) == 1 and chosen[0][1].map_path is None else values
 
 
+def label(entry: StoredEntry) -> str:
+    """How ``stepstone artifacts get`` names a value: ``STEP`` (the output), ``STEP.FIELD``, or a
+    saved file's ``STEP/NAME``; STEP is the step's key (a fan-out item's: ``for_x_in_xs/0/train``)."""
+    if entry.saved:
+        return f"{entry.step}/{entry.path}"
+    return f"{entry.step}.{entry.path}" if entry.path else entry.step
+
+
 def fetch(record: RunRecord, store: ArtifactStore, spec: str, into: Path) -> tuple[StoredEntry, Path]:
     """Download one stored value (``STEP`` or ``STEP.FIELD``, a saved file's ``STEP/NAME``) to
     ``into``, checked against its hash: a file or folder as itself, any other value as its
     codec's bytes (``.parquet``, ``.npy``, ``.pkl``)."""
-    step, _, field = spec.partition(".") if "/" not in spec else (spec.rsplit("/", 1)[0], "", "")
-    name = spec.rsplit("/", 1)[1] if "/" in spec else None
-    candidates = entries(record, store, step)
-    wanted = [e for e in candidates if (e.saved and e.path == name) or (not e.saved and name is None
-                                                                          and e.path == field)]
+    candidates = entries(record, store)
+    wanted = [e for e in candidates if label(e) == spec]
     if len(wanted) != 1:
-        listed = ", ".join(f"{e.step}{'/' if e.saved else '.'}{e.path}".rstrip(".") for e in candidates)
+        listed = ", ".join(label(e) for e in candidates)
         raise NoSuchValueError(f"run {record.run_id} has no stored value {spec!r}",
                                hint=f"its stored values: {listed or 'none'} (stepstone artifacts {record.run_id})")
     entry = wanted[0]
