@@ -117,6 +117,10 @@ _RULES = (
     RuleDoc("gpu-on-lambda", "steps", "A Lambda step asks for GPUs.",
             "Lambda functions have no GPUs.",
             "Run the step on AWS Batch: `compute=Batch(gpus=1, vcpus=..., memory=...)`."),
+    RuleDoc("batch-no-instance", "steps", "A Batch step asks for more GPUs, vCPUs or memory than any instance has.",
+            "AWS Batch places a job only on an instance of its compute environment that holds all it asks for; "
+            "one that no instance fits waits RUNNABLE for ever, with no error.",
+            "Ask for at most what the largest instance has (the message says it), or split the work."),
     RuleDoc("unserializable-type", "steps", "A step's parameter or return type cannot pass between steps.",
             "Each step runs in its own process (a Lambda invocation or a Batch job); its inputs and its "
             "result travel through the run's store by a codec: JSON, Parquet (DataFrames), .npy (arrays), "

@@ -43,7 +43,7 @@ def rule(name: str) -> Callable[[Rule], Rule]:
 
 def run_checks(context: CheckContext) -> list[CompileError]:
     """Every rule's findings, in rule order (rules are independent of each other)."""
-    from . import errors, express, limits, secrets, structure, triggers  # noqa: F401  (registers the rules)
+    from . import compute, errors, express, limits, secrets, structure, triggers  # noqa: F401  (registers the rules)
 
     found: list[CompileError] = []
     for fn in RULES.values():

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ..deployment.instances import GPU_INSTANCES, Instance
+from ..deployment.instances import BATCH_MEMORY_USABLE, GPU_INSTANCES, Instance
 from ..errors import CostError
 
 __all__ = ["PRICES", "Instance", "Prices", "cheapest_instance", "run_cost"]
@@ -36,7 +36,7 @@ class Prices:
     lambda_per_request: float = 0.0000002  # $0.20 per million
     lambda_per_gb_second: float = 0.0000166667
     batch_min_seconds: float = 60.0
-    batch_memory_usable: float = 0.95  # AWS Batch: keep ~5% of an instance's memory for the ECS agent and the OS
+    batch_memory_usable: float = BATCH_MEMORY_USABLE  # AWS Batch keeps ~5% for the ECS agent and the OS
     # the GPU compute environment's instance types: every Batch job, GPU or not, runs on one of them
     instances: tuple[Instance, ...] = GPU_INSTANCES
 

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["GPU_INSTANCES", "PRICED", "Instance"]
+__all__ = ["BATCH_MEMORY_USABLE", "GPU_INSTANCES", "PRICED", "Instance", "instance_for", "largest_instance"]
 
 PRICED = "2026-11"
+BATCH_MEMORY_USABLE = 0.95  # AWS Batch keeps ~5% of an instance's memory for the ECS agent and the OS
 
 
 @dataclass(frozen=True)
@@ -35,3 +36,14 @@ GPU_INSTANCES: tuple[Instance, ...] = (
     Instance("g5.4xlarge", 1, 16, 64, 1.624),
     Instance("g5.12xlarge", 4, 48, 192, 5.672),
 )
+
+
+def instance_for(gpus: int, vcpus: int, memory_mib: int) -> Instance | None:
+    """The cheapest instance of the environment a job asking for this fits on (None: none does)."""
+    fitting = [i for i in GPU_INSTANCES if i.fits(gpus, vcpus, memory_mib, BATCH_MEMORY_USABLE)]
+    return min(fitting, key=lambda i: (i.usd_per_hour, i.name)) if fitting else None
+
+
+def largest_instance() -> Instance:
+    return max(GPU_INSTANCES, key=lambda i: (i.gpus, i.vcpus, i.memory_gib))
+
