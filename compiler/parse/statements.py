@@ -87,6 +87,13 @@ class BodyParser:
                 "results": BindingKind.RESULTS}[info.kind]
         if isinstance(info.value, BindingRef) and info.kind == "result" and info.value.path:
             kind = BindingKind.RAW
+            if not (len(info.value.path) == 1 and typeinfo.is_scalar(info.annotation)):
+                # the state keeps only a result's top-level scalars beside a reference to the rest
+                ctx.fail(node, f"{var} = {ast.unparse(node) if isinstance(node, ast.expr) else var}: a variable "
+                         "assigned more than once (in branches, or appended to in a loop) can hold a whole step "
+                         "result or a top-level number, string or boolean field of one", rule="unsupported-expression",
+                         hint="pass the field to the step that needs it (step(result.items)), or have each branch "
+                              "call a step that returns it")
         source = ast.unparse(node) if isinstance(node, ast.expr) else var
         name = ctx.state_name(state_name_from_source(f"{var} = {source}")[:70])
         binding = ctx.bind(key, var, kind, info.annotation, ctx.loc(node), state=name)
