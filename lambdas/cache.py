@@ -12,6 +12,7 @@ the step's records, and only on a miss.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from compiler.protocol import CacheRecord
@@ -19,7 +20,7 @@ from compiler.protocol import CacheRecord
 from .errors import NotFoundError
 from .store import ArtifactStore
 
-__all__ = ["cache_lookup"]
+__all__ = ["CacheLookup", "cache_lookup"]
 
 
 def _age_seconds(created: str | None) -> float | None:
@@ -41,15 +42,26 @@ def _why_missed(store: ArtifactStore, key: str) -> str:
     return "no cached result yet (the first run of this code, or the cache was refreshed)"
 
 
-def cache_lookup(store: ArtifactStore, key: str, ttl: int | None) -> tuple[CacheRecord | None, str | None]:
-    """The record to reuse (None: run the step) and, when there is none, why."""
+@dataclass(frozen=True, slots=True)
+class CacheLookup:
+    """The record to reuse (None: run the step); when there is none, why; and whether one is
+    there but expired (the step's new result then replaces it)."""
+
+    record: CacheRecord | None
+    miss: str | None = None
+    expired: bool = False
+
+
+def cache_lookup(store: ArtifactStore, key: str, ttl: int | None) -> CacheLookup:
+    """What the cache holds for ``key``, for a step that reuses results for ``ttl`` seconds (None: always)."""
     try:
         record = CacheRecord.decode(store.read(key))
     except NotFoundError:
-        return None, _why_missed(store, key)
+        return CacheLookup(None, _why_missed(store, key))
     if ttl is not None:
         age = _age_seconds(record.created)
         if age is None or age > ttl:
             told = "of unknown age" if age is None else f"{age / 3600:.1f} h old"
-            return None, f"expired: the result was {told}, the step reuses results for {ttl / 3600:.1f} h"
-    return record, None
+            return CacheLookup(None, f"expired: the result was {told}, the step reuses results for "
+                                     f"{ttl / 3600:.1f} h", expired=True)
+    return CacheLookup(record)

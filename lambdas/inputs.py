@@ -18,7 +18,6 @@ from typing import Any
 
 from compiler.dsl.steps import StepDef
 from compiler.protocol import (
-    REF_KEY,
     RUNS_PREFIX,
     Argument,
     ErrorArg,
@@ -89,10 +88,6 @@ def resolve_argument(argument: Argument, store: ArtifactStore) -> ResolvedInput:
                          refs)
 
 
-def _names_stored(value: JSON) -> bool:
-    return REF_KEY in canonical(value).decode() if isinstance(value, (dict, list)) else False
-
-
 def python_arguments(step: StepDef[..., Any], resolved: Mapping[str, ResolvedInput],
                      store: ArtifactStore) -> dict[str, Any]:
     """The step function's keyword arguments, each validated against its annotation (the
@@ -105,7 +100,7 @@ def python_arguments(step: StepDef[..., Any], resolved: Mapping[str, ResolvedInp
             kwargs[name] = remote_error(item.value)
             continue
         annotation = annotations.get(name, inspect.Parameter.empty)
-        if item.refs and _names_stored(item.value):
+        if item.refs and item.info.values:  # it names stored values: read and decode them
             try:
                 kwargs[name] = load_value(item.value, annotation, store=store, within=within)
             except CorruptValueError:

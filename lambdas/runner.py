@@ -165,15 +165,14 @@ def run_step(call: StepPayload, store: ArtifactStore, *,
             return reused_envelope
         cached = call.cache or step.options.cache
         cached_key = cache_key(call.workflow, step.name, code, inputs_hash) if cached else None
-        expired = False
-        if cached_key is not None:
-            record, lineage.cache_miss = cache_lookup(store, cached_key, step.options.cache_ttl)
-            expired = lineage.cache_miss is not None and lineage.cache_miss.startswith("expired")
-            if record is not None:
-                lineage.status, lineage.cache, lineage.output = "cached", cached_key, record.output
+        looked = cache_lookup(store, cached_key, step.options.cache_ttl) if cached_key is not None else None
+        if looked is not None:
+            lineage.cache_miss = looked.miss
+            if looked.record is not None:
+                lineage.status, lineage.cache, lineage.output = "cached", cached_key, looked.record.output
                 lineage.finished, lineage.duration_ms = _now(), _ms(clock)
                 store.write(prefix + "lineage.json", lineage.encode(), if_absent=True)
-                return record.envelope
+                return looked.record.envelope
         kwargs = python_arguments(step, resolved, store)
         context = StepContext(store, prefix, step=RunningStep(call.workflow, call.run_id, call.state,
                                                               call.attempt_number, call.item),
@@ -202,7 +201,7 @@ def run_step(call: StepPayload, store: ArtifactStore, *,
         store.write(prefix + "lineage.json", lineage.encode(), if_absent=True)
         if cached_key is not None:  # an expired record is replaced; a fresh one another run wrote is kept
             store.write(cached_key, CacheRecord(built.data, lineage.output, prefix, created=_now()).encode(),
-                        if_absent=not expired)
+                        if_absent=not (looked is not None and looked.expired))
         return built.data
     except StepFailedError:
         raise

@@ -15,6 +15,8 @@ import tempfile
 from pathlib import Path
 from typing import Any, Protocol
 
+from compiler.protocol.codecs import codec_specs
+
 from .errors import NotFoundError
 
 __all__ = ["ArtifactStore", "LocalStore", "S3Store", "content_type"]
@@ -173,15 +175,11 @@ class S3Store:
         return f"s3://{self.bucket}/{key}"
 
 
-_MEDIA_TYPES = {".json": "application/json", ".parquet": "application/vnd.apache.parquet",
-                ".npy": "application/x-npy", ".pkl": "application/x-python-pickle", ".pt": "application/x-torch",
-                ".tar": "application/x-tar", ".txt": "text/plain"}
-
-
 def content_type(key: str) -> str:
     """The media type an object is stored with, by its key's suffix (what a browser or the
     S3 console shows; stepstone reads the codec from the reference, never from this)."""
     suffix = os.path.splitext(key)[1].lower()
-    if suffix in _MEDIA_TYPES:
-        return _MEDIA_TYPES[suffix]
+    spec = next((spec for spec in codec_specs() if spec.suffix and spec.suffix == suffix), None)
+    if spec is not None:  # a value a codec wrote: its codec's media type
+        return spec.media_type
     return mimetypes.guess_type(key, strict=False)[0] or "application/octet-stream"

@@ -11,6 +11,7 @@ its bytes are the ones the step wrote.
 
 from __future__ import annotations
 
+import inspect
 import json
 import os
 from collections.abc import Iterator
@@ -40,7 +41,7 @@ from .records import RunRecord, StepRecord
 
 __all__ = ["StoredEntry", "entries", "fetch", "label", "load_output", "step_lineage", "step_records"]
 
-_EMPTY: Any = object()
+_EMPTY: Any = inspect.Parameter.empty  # no annotation: values by their own codecs, records as dicts
 
 
 @dataclass(frozen=True)
@@ -127,10 +128,7 @@ def load_output(record: RunRecord, store: ArtifactStore, step: str) -> Any:
     for key, found in chosen:
         annotation = _annotation(record, found, store)
         skeleton = _skeleton(record, key, found, store)
-        if annotation is _EMPTY:
-            values.append(load_value(skeleton, store=store, within=RUNS_PREFIX))
-        else:
-            values.append(load_value(skeleton, annotation, store=store, within=RUNS_PREFIX))
+        values.append(load_value(skeleton, annotation, store=store, within=RUNS_PREFIX))
     return values[0] if len(chosen) == 1 and chosen[0][1].map_path is None else values
 
 

@@ -14,11 +14,12 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from compiler.protocol import Lineage, attempt_prefix, run_prefix
+from compiler.protocol import run_prefix
 
 from ..console import fail, out
 from ..project import lookup_workflow, workflow_files
 from ..records import RunRecord
+from ..stored import step_lineage
 from ..view import STYLES, duration_text, shown
 from . import main
 from .targets import home_option, opened, target_errors, target_option
@@ -232,10 +233,8 @@ def cache_notes(record: RunRecord, store: Any) -> list[tuple[str, str]]:
     for key, step in record.steps.items():
         if step.status not in ("succeeded", "cached") or (many and step.status != "cached"):
             continue
-        prefix = attempt_prefix(record.workflow, record.run_id, step.state, max(step.attempts - 1, 0), step.map_path)
-        try:
-            lineage = Lineage.decode(store.read(prefix + "lineage.json"))
-        except Exception:  # a step of an older run, or an attempt that left no record
+        lineage = step_lineage(record, step, store)
+        if lineage is None:  # a step of an older run, or an attempt that left no record
             continue
         if lineage.cache is not None:
             made = lineage.cache.rsplit("/", 2)
