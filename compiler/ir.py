@@ -100,6 +100,9 @@ class ParamRef:
     path: tuple[PathPart, ...]
     annotation: Any
     whole_model: bool = False  # the single pydantic-model parameter itself: every field
+    # a value only a calling workflow passes (a DataFrame, a model): the input holds the
+    # caller's step envelope there, so it is read as a step result is (``BindingKind.RESULT``)
+    stored: bool = False
 
 
 @dataclass(frozen=True, slots=True)

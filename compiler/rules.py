@@ -208,10 +208,13 @@ _RULES = (
             "The compiler knows each step result's type and each literal's value, and checks them against "
             "the annotations, as pydantic would when the step runs.",
             "Pass a value of the annotated type, or change the annotation."),
-    RuleDoc("workflow-argument", "calls", "A nested workflow called with a step result.",
-            "A nested workflow is a separate run whose parameters are plain JSON values; a step result is a "
-            "reference to this run's stored output.",
-            "Pass a scalar field of the result (`result.uri`) or a parameter of this workflow."),
+    RuleDoc("workflow-argument", "calls", "A nested workflow called with a step result its parameter cannot take.",
+            "A nested workflow is a separate run. A parameter typed as a DataFrame, an array, a model or a record "
+            "holding one takes a step result whole (the child reads the caller's stored value, as its own steps' "
+            "results); any other parameter is a plain JSON value, which a whole result, a field that is not a "
+            "scalar, or a fan-out's list is not.",
+            "Pass a scalar field of the result (`result.uri`), a parameter of this workflow, or type the nested "
+            "workflow's parameter as the value it takes (`frame: pd.DataFrame`) and pass the step's result."),
     RuleDoc("bad-after", "calls", "`after=` (or `.after(...)`) names something that is not a step result.",
             "`after=[x]` orders a step after the steps that made `x`; a parameter or a literal was made by "
             "no step.",

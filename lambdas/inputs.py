@@ -4,8 +4,9 @@ hash, and then as the Python values the step's parameters are annotated with: th
 values the skeleton references (a DataFrame, a model, a file) read, checked against their
 content hashes and decoded (``lambdas.codecs.load_value``).
 
-A reference is read only from what steps wrote (a step's output, a fan-out item), never from
-a run's parameters or a literal, and only under ``runs/``, where steps write."""
+A reference is read only from what steps wrote (a step's output, a fan-out item, a step result
+a calling workflow passed to a parameter only steps' results can fill), never from a run's
+plain parameters or a literal, and only under ``runs/``, where steps write."""
 
 from __future__ import annotations
 
@@ -76,6 +77,11 @@ def resolve_argument(argument: Argument, store: ArtifactStore) -> ResolvedInput:
     elif isinstance(argument, ResultArg):
         held = argument.envelope
         ref = held.get("ref") if isinstance(held, dict) else None
+        if ref is not None and not (isinstance(ref, str) and ref.startswith(RUNS_PREFIX)):
+            # steps write under runs/; an envelope pointing elsewhere (a nested run's input,
+            # written by hand) is not a step's output
+            raise InvalidInputError(f"a step result's reference {ref!r} is not under {RUNS_PREFIX}, where steps "
+                                    "write their outputs")
         value = _walk(read_envelope(held, store), argument.path)
     elif isinstance(argument, ResultsArg):
         value = [read_envelope(item, store) for item in argument.envelopes]

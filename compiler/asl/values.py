@@ -114,6 +114,13 @@ class ValuePaths:
 
     def state_path(self, value: Value) -> str | None:
         """The JSONPath of a plain (raw) value in the state, or None when it is not in the state."""
+        if isinstance(value, ParamRef) and value.stored:  # a caller's step envelope, read as a result is
+            name, *rest = value.path
+            if not rest:
+                return f"$.{name}"
+            if len(rest) == 1 and isinstance(rest[0], str):
+                return f"$.{name}.fields.{rest[0]}"
+            return None
         if isinstance(value, ParamRef):
             return "$" + _segments(value.path)
         if isinstance(value, BindingRef):
@@ -133,6 +140,8 @@ class ValuePaths:
             return {name: value.value}
         if isinstance(value, ParamRef) and value.whole_model:
             return {name: self.whole_params()}
+        if isinstance(value, BindingRef) and not value.path and self.binding(value.key).kind is BindingKind.DEFERRED:
+            return {name: self.deferred_envelope(self.binding(value.key), in_map)}  # a nested run's passed value
         path = self.state_path(value)
         assert path is not None, f"{value} has no path"
         return {f"{name}.$": path}
@@ -141,6 +150,8 @@ class ValuePaths:
         """One argument of a Lambda step (see ``compiler.protocol.payload``)."""
         if isinstance(value, LiteralValue):
             return ValueArg(value.value)
+        if isinstance(value, ParamRef) and value.stored:
+            return ResultArg(Dynamic(f"$.{value.path[0]}"), value.path[1:])
         if isinstance(value, ParamRef):
             if value.whole_model:
                 return ValueArg({name: Dynamic(f"$.{name}") for name in self.param_fields})
@@ -171,7 +182,10 @@ class ValuePaths:
         """A value copied to where a merged variable lives; a plain value merged with step
         results is wrapped as a step output."""
         source = self.binding(value.key).kind if isinstance(value, BindingRef) else BindingKind.RAW
-        if source is BindingKind.RESULT and isinstance(value, BindingRef) and value.path:
+        if isinstance(value, ParamRef) and value.stored:
+            source = BindingKind.RESULT
+        if source is BindingKind.RESULT and isinstance(value, (BindingRef, ParamRef)) and value.path[
+                (1 if isinstance(value, ParamRef) else 0):]:
             source = BindingKind.RAW  # a field of a result is a plain value
         if isinstance(value, BindingRef) and source is BindingKind.DEFERRED:
             return PassContent(parameters=self.deferred_envelope(self.binding(value.key), in_map))
@@ -191,6 +205,8 @@ class ValuePaths:
             return PassContent(result=envelope(None), has_result=True)
         if isinstance(value, LiteralValue):
             return PassContent(result=envelope(value.value), has_result=True)
+        if isinstance(value, ParamRef) and value.stored and len(value.path) == 1:
+            return PassContent(input_path=self.state_path(value))  # the caller's envelope, handed back
         if isinstance(value, BindingRef) and not value.path:
             kind = self.binding(value.key).kind
             if kind is BindingKind.RESULT:
@@ -202,6 +218,8 @@ class ValuePaths:
     # --- conditions -------------------------------------------------------------------------
 
     def condition_path(self, value: Value) -> str:
+        if isinstance(value, ParamRef) and value.stored and len(value.path) == 1:
+            return f"$.{value.path[0]}.value"
         if isinstance(value, BindingRef):
             binding = self.binding(value.key)
             if binding.kind is BindingKind.RESULT and not value.path:

@@ -19,7 +19,8 @@ from pydantic import BaseModel, ValidationError
 from .credentials import credential_in, credential_name
 from .errors import CompileError, Location, ParamsError
 
-__all__ = ["PARAMS_MAX_BYTES", "check_param_type", "params_not_valid", "problem_lines", "validate_params"]
+__all__ = ["PARAMS_MAX_BYTES", "check_param_type", "holds_as_json", "params_not_valid", "problem_lines",
+           "validate_params"]
 
 
 def validate_params(workflow: str, model: type[BaseModel], data: Mapping[str, Any]) -> dict[str, Any]:
@@ -54,20 +55,32 @@ def params_not_valid(workflow: str, problems: list[str]) -> str:
     return f"parameters of {workflow!r} do not validate: " + "; ".join(problems)
 
 
-def check_param_type(workflow: str, location: Location, name: str, annotation: Any) -> None:
-    """A parameter's type must be one a run's input (JSON) can hold: pydantic must know it."""
+def holds_as_json(annotation: Any) -> bool:
+    """Whether a run's input (JSON) can hold a parameter of this type: pydantic knows it. One
+    it does not (a DataFrame, a fitted model, a record holding one) only a calling workflow
+    can pass, as its step's result (``compiler/parse`` checks that something carries it)."""
     from pydantic import TypeAdapter
     from pydantic.errors import PydanticSchemaGenerationError
 
     try:
         TypeAdapter(annotation)
     except PydanticSchemaGenerationError:
-        type_name = getattr(annotation, "__name__", None) or str(annotation)
-        raise CompileError(
-            f"parameter {name!r} of workflow {workflow!r} is a {type_name}, which a run's input (JSON) "
-            "cannot hold", rule="bad-parameters", location=location,
-            hint="use str, int, float, bool, lists and dicts of them, or a pydantic model; build other objects "
-                 "inside a step") from None
+        return False
+    return True
+
+
+def check_param_type(workflow: str, location: Location, name: str, annotation: Any, problem: str | None) -> None:
+    """A parameter's type must be one a run's input (JSON) holds, or a step result carries
+    (``problem`` says why none does). ``annotation`` may be the type as written."""
+    if problem is None:
+        return
+    type_name = annotation if isinstance(annotation, str) else getattr(annotation, "__name__", None) or str(
+        annotation)
+    raise CompileError(
+        f"parameter {name!r} of workflow {workflow!r} is typed {type_name}, which neither a run's input (JSON) nor "
+        f"a step result can hold: {problem}", rule="bad-parameters", location=location,
+        hint="use str, int, float, bool, lists and dicts of them, a pydantic model, or a value steps pass (a "
+             "DataFrame, an array, a model); build other objects inside a step")
 
 
 PARAMS_MAX_BYTES = 16 * 1024

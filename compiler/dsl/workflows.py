@@ -18,9 +18,9 @@ from typing import Any, Literal, ParamSpec, TypeVar, overload
 from pydantic import BaseModel, ConfigDict, create_model
 
 from .decorated import Decorated
-from .errors import CompileError, Location, caller_location, definition_location
+from .errors import CompileError, Location, ParamsError, caller_location, definition_location
 from .options import Seconds, to_seconds
-from .params import check_param_type, validate_params
+from .params import holds_as_json, validate_params
 from .schedules import Schedule
 from .triggers import S3Upload, Trigger, WorkflowSucceeded
 
@@ -89,26 +89,44 @@ class WorkflowDef(Decorated[P, R]):
         return None
 
     @cached_property
+    def result_params(self) -> tuple[str, ...]:
+        """The parameters only a calling workflow can give: their types (a DataFrame, a fitted
+        model, a record holding one) are not JSON, which a run's input is. The caller passes
+        its step's result there, and this workflow's steps read it as they read a step result."""
+        if self.model_param is not None:
+            return ()
+        return tuple(name for name, hint in self.param_hints.items() if not holds_as_json(hint))
+
+    @cached_property
     def params_model(self) -> type[BaseModel]:
-        """The pydantic model that a run's input (a JSON object) must satisfy."""
+        """The pydantic model that a run's input (a JSON object) must satisfy (a parameter a
+        calling workflow fills with a step result is that result's envelope there, checked when
+        a step reads it)."""
         model_param = self.model_param
         if model_param is not None:
             model: type[BaseModel] = self.param_hints[model_param]
             return model
         fields: dict[str, Any] = {}
+        from_results = self.result_params
         for name, param in self.signature.parameters.items():
             default = ... if param.default is inspect.Parameter.empty else param.default
-            fields[name] = (self.param_hints[name], default)
-            check_param_type(self.name, self.location, name, self.param_hints[name])
+            fields[name] = (Any if name in from_results else self.param_hints[name], default)
         return create_model(
             f"{self.fn.__name__}_params", __config__=ConfigDict(extra="forbid"), **fields
         )
 
-    def validate_params(self, data: Mapping[str, Any]) -> dict[str, Any]:
+    def validate_params(self, data: Mapping[str, Any], *, nested: bool = False) -> dict[str, Any]:
         """``data`` checked against the parameter types, defaults filled in, as JSON values.
 
-        Nothing that looks like a secret gets into a run (see ``credentials.py``).
+        Nothing that looks like a secret gets into a run (see ``credentials.py``). A workflow
+        with :attr:`result_params` starts only as a nested run (``nested``): its caller passes
+        them.
         """
+        if self.result_params and not nested:
+            raise ParamsError(self.name, [
+                f"{name}: a {_type_name(self.param_hints[name])} is passed by a workflow that calls "
+                f"{self.name!r}, not given to a run; run that workflow instead"
+                for name in self.result_params])
         return validate_params(self.name, self.params_model, data)
 
     def after(self, *results: object) -> WorkflowDef[P, R]:
@@ -132,6 +150,10 @@ class WorkflowDef(Decorated[P, R]):
 
     def __repr__(self) -> str:
         return f"<workflow {self.name} ({self.ref})>"
+
+
+def _type_name(annotation: Any) -> str:
+    return getattr(annotation, "__name__", None) or str(annotation)
 
 
 def _check_signature(fn: Callable[..., Any], location: Location | None) -> None:

@@ -8,10 +8,11 @@ from typing import Any
 
 from .. import typeinfo
 from ..dsl.errors import CompileError
-from ..dsl.params import PARAMS_MAX_BYTES
+from ..dsl.params import PARAMS_MAX_BYTES, check_param_type
 from ..dsl.workflows import WorkflowDef
 from ..ir import Params, Workflow
-from ..protocol import RESERVED_ROOT_KEYS
+from ..protocol import DEFAULT_INLINE_LIMIT, ENVELOPE_OVERHEAD, RESERVED_ROOT_KEYS
+from ..protocol.carriers import codec_for_annotation
 from .context import Scope, WorkflowContext, load_body, param_info
 from .jsontypes import check_defaults
 from .statements import BodyParser, Frame
@@ -23,6 +24,7 @@ _INPUT_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*\Z")
 
 def _params(wf: WorkflowDef[..., Any], ctx: WorkflowContext, scope: Scope, fn_node: ast.FunctionDef) -> Params:
     hints = wf.param_hints
+    arg_nodes = {arg.arg: arg for arg in fn_node.args.args + fn_node.args.kwonlyargs}
     model_param = wf.model_param
     if model_param is not None:
         model = hints[model_param]
@@ -33,8 +35,14 @@ def _params(wf: WorkflowDef[..., Any], ctx: WorkflowContext, scope: Scope, fn_no
         names = tuple(hints)
         annotations = dict(hints)
         for name in names:
-            scope.set(name, param_info((name,), hints[name], wf.location))
-    arg_nodes = {arg.arg: arg for arg in fn_node.args.args + fn_node.args.kwonlyargs}
+            from_result = name in wf.result_params
+            if from_result:  # not JSON: a step result must carry it (a DataFrame, a model)
+                carrier = codec_for_annotation(hints[name])
+                arg = arg_nodes.get(name)
+                written = ast.unparse(arg.annotation) if arg is not None and arg.annotation is not None else None
+                check_param_type(wf.name, ctx.loc(arg) if arg is not None else wf.location, name,
+                                 written or hints[name], carrier.problem if carrier.codec is None else None)
+            scope.set(name, param_info((name,), hints[name], wf.location, stored=from_result))
     for name in names:
         if name in RESERVED_ROOT_KEYS or not _INPUT_NAME.match(name):
             where = ctx.loc(arg_nodes[name]) if name in arg_nodes else ctx.loc(fn_node)
@@ -45,8 +53,10 @@ def _params(wf: WorkflowDef[..., Any], ctx: WorkflowContext, scope: Scope, fn_no
                 rule="bad-parameters", location=where,
                 hint=f"rename it (for example to {name.strip('_') + '_value'!r})")
     defaults = check_defaults(wf, fn_node, wf.location)
+    # a passed value is its caller's step envelope, which holds at most what a step's does
+    passed = len(wf.result_params) * (DEFAULT_INLINE_LIMIT + ENVELOPE_OVERHEAD)
     return Params(names=tuple(names), annotations=annotations, model_param=model_param,
-                  model=wf.params_model, max_bytes=PARAMS_MAX_BYTES, defaults=defaults)
+                  model=wf.params_model, max_bytes=PARAMS_MAX_BYTES + passed, defaults=defaults)
 
 
 def parse_workflow(wf: WorkflowDef[..., Any]) -> Workflow:

@@ -295,15 +295,32 @@ class CallParser:
         params: list[tuple[str, Value]] = []
         reads: set[str] = set(after)
 
+        passed = set(callee.result_params)
+
         def raw(param: str, info: VarInfo, arg_node: ast.expr) -> Value:
-            if info.kind in ("result", "deferred", "results") and not (
-                info.kind == "result" and isinstance(info.value, BindingRef) and len(info.value.path) == 1
-                and typeinfo.is_scalar(info.annotation)
-            ):
+            value = info.value
+            stored = isinstance(value, ParamRef) and value.stored
+            if param in passed:  # the child reads it as a step result: hand it the envelope
+                whole = (info.kind in ("result", "deferred") and isinstance(value, BindingRef) and not value.path) \
+                    or (isinstance(value, ParamRef) and stored and len(value.path) == 1)
+                if not whole:
+                    type_name = getattr(callee.param_hints[param], "__name__", None) or str(callee.param_hints[param])
+                    ctx.fail(arg_node, f"{callee.name}(): {param} is a {type_name}, which a workflow takes whole from "
+                             "a step's result", rule="workflow-argument",
+                             hint=f"pass the result of the step that returns it ({callee.name}({param}=frame)); a "
+                                  "field of a result or a fan-out's list goes through a step that returns it")
+                return value
+            plain = info.kind not in ("result", "deferred", "results") and not stored
+            scalar_field = typeinfo.is_scalar(info.annotation) and (
+                (info.kind == "result" and isinstance(value, BindingRef) and len(value.path) == 1)
+                or (stored and isinstance(value, ParamRef) and len(value.path) == 2))
+            if not (plain or scalar_field):
                 ctx.fail(arg_node, f"{callee.name}(): {param} gets a step result; a workflow's parameters are "
                          "plain values", rule="workflow-argument",
-                         hint="pass a scalar field of it (result.uri), or a parameter of this workflow")
-            return info.value
+                         hint="pass a scalar field of it (result.uri), or a parameter of this workflow; a parameter "
+                              "typed as a DataFrame, an array, a model or a record holding one takes a step result "
+                              "whole")
+            return value
 
         model_param = callee.model_param
         if model_param is not None:
@@ -313,7 +330,7 @@ class CallParser:
                 if isinstance(info.value, LiteralValue):
                     value: Value = LiteralValue(check_json_literal(ctx, arg_node, info.value.value.get(field_name))
                                                 if isinstance(info.value.value, dict) else None)
-                elif isinstance(info.value, ParamRef):
+                elif isinstance(info.value, ParamRef) and not info.value.stored:
                     value = ParamRef((*info.value.path, field_name),
                                      typeinfo.field_annotation(info.annotation, field_name))
                 else:

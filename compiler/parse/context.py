@@ -164,6 +164,8 @@ def literal_info(value: Any, location: Location) -> VarInfo:
     return VarInfo(value=LiteralValue(value), kind="literal", annotation=type(value), location=location)
 
 
-def param_info(path: tuple[str | int, ...], annotation: Any, location: Location, *, whole: bool = False) -> VarInfo:
-    return VarInfo(value=ParamRef(path, annotation, whole_model=whole), kind="param", annotation=annotation,
+def param_info(path: tuple[str | int, ...], annotation: Any, location: Location, *, whole: bool = False,
+               stored: bool = False) -> VarInfo:
+    return VarInfo(value=ParamRef(path, annotation, whole_model=whole, stored=stored), kind="param",
+                   annotation=annotation,
                    location=location)

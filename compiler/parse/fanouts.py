@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from .. import typeinfo
 from ..dsl.steps import StepDef
-from ..ir import BindingKind, BindingRef, FanOut, LiteralValue, Value
+from ..ir import BindingKind, BindingRef, FanOut, LiteralValue, ParamRef, Value
 from ..protocol import StoreMode
 from .blocks import BlockBuilder
 from .calls import value_keys
@@ -85,6 +85,9 @@ class FanOutParser:
         if stripped is not Any and not typeinfo.is_list(annotation):
             ctx.fail(node, f"{text} is a {getattr(stripped, '__name__', stripped)}, not a list, so it cannot be "
                      "fanned out over", rule="bad-fan-out", hint="fan out over a list-typed value")
+        if isinstance(info.value, ParamRef) and info.value.stored:
+            ctx.fail(node, f"{text} is a value the calling workflow passed, which this workflow holds by reference",
+                     rule="bad-fan-out", hint="pass it to a step that returns the list to fan out over")
         if isinstance(info.value, BindingRef) and ctx.bindings[info.value.key].manifest:
             ctx.fail(node, f"{text} holds the results of a distributed fan-out, which live in S3",
                      rule="bad-fan-out", hint="pass them to a step that returns the list to fan out over")

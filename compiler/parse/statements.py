@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from .. import typeinfo
 from ..dsl.errors import Location
-from ..ir import BindingKind, BindingRef, Copy, Raise, Return, Value
+from ..ir import BindingKind, BindingRef, Copy, ParamRef, Raise, Return, Value
 from ..protocol import StoreMode
 from .blocks import BlockBuilder
 from .branches import BranchParser
@@ -85,9 +85,15 @@ class BodyParser:
         kind = {"literal": BindingKind.RAW, "param": BindingKind.RAW, "raw": BindingKind.RAW,
                 "result": BindingKind.RESULT, "deferred": BindingKind.RESULT,
                 "results": BindingKind.RESULTS}[info.kind]
-        if isinstance(info.value, BindingRef) and info.kind == "result" and info.value.path:
+        field_path: tuple[str | int, ...] = ()
+        if isinstance(info.value, ParamRef) and info.value.stored:  # a caller's step envelope
+            kind = BindingKind.RESULT
+            field_path = info.value.path[1:]
+        elif isinstance(info.value, BindingRef) and info.kind == "result":
+            field_path = info.value.path
+        if field_path:
             kind = BindingKind.RAW
-            if not (len(info.value.path) == 1 and typeinfo.is_scalar(info.annotation)):
+            if not (len(field_path) == 1 and typeinfo.is_scalar(info.annotation)):
                 # the state keeps only a result's top-level scalars beside a reference to the rest
                 ctx.fail(node, f"{var} = {ast.unparse(node) if isinstance(node, ast.expr) else var}: a variable "
                          "assigned more than once (in branches, or appended to in a loop) can hold a whole step "

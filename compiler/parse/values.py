@@ -142,7 +142,7 @@ def apply_path(ctx: WorkflowContext, node: ast.expr, base: VarInfo, part: str | 
     if isinstance(value, BindingRef):
         new_value: BindingRef | ParamRef = BindingRef(value.key, (*value.path, part), field_ann)
     else:
-        new_value = ParamRef((*value.path, part), field_ann)
+        new_value = ParamRef((*value.path, part), field_ann, stored=value.stored)
     return VarInfo(value=new_value, kind=base.kind, annotation=field_ann, location=base.location)
 
 

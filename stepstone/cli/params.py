@@ -75,6 +75,10 @@ def parse_params(pairs: tuple[str, ...], input_file: Path | None) -> dict[str, A
 
 def params_hint(definition: Any, errors: list[str], pairs: tuple[str, ...]) -> str:
     """What to pass instead; says so when a --param value meant as text was read as JSON."""
+    passed = getattr(definition, "result_params", ())
+    if passed:
+        return (f"{definition.name} takes {', '.join(passed)} from the step results of the workflow that calls it: "
+                "run that workflow, or give it a parameter a run's input holds (an S3 key) and read it in a step")
     hint = f"pass --param NAME=VALUE; the parameters are: {describe_params(definition)}"
     for pair in pairs:
         name, _, text = pair.partition("=")

@@ -421,7 +421,7 @@ class LocalRun:
     def nested(self, node: CallWorkflow, frame: StateView) -> None:
         """A call to another workflow: a run of its own (a child execution), as startExecution.sync:2."""
         definition: Any = import_ref(node.ref)
-        params = definition.validate_params({name: frame.plain(value) for name, value in node.params})
+        params = definition.validate_params({name: frame.plain(value) for name, value in node.params}, nested=True)
         child_id = f"{self.run_id}.{slug(frame.map_path + '-' if frame.map_path else '')}{slug(node.name)}"
         earlier = find_run(self.store, child_id)
         if earlier is not None and earlier.status == "succeeded":

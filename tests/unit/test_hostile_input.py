@@ -124,8 +124,9 @@ BROKEN: dict[str, Broken] = {
     "step_takes_an_open_socket": Broken(HEAD + "import socket\n\n\n@step\ndef use(h: socket.socket) -> str:\n"
                                         "    return ''\n\n\n@workflow\ndef flow(x: int = 1) -> str:\n"
                                         "    return use(x)\n", ("error[unserializable-type]", "socket"), 16),
-    "parameter_of_a_plain_class": Broken(HEAD + "class Handle:\n    pass\n\n\n@workflow\ndef flow(h: Handle) -> str:\n"
-                                         "    return show(h)\n", ("error[bad-parameters]", "Handle"), 17),
+    "parameter_nothing_carries": Broken(HEAD + "from collections.abc import Iterator\n\n\n@workflow\n"
+                                        "def flow(h: Iterator[int]) -> str:\n    return show(h)\n",
+                                        ("error[bad-parameters]", "Iterator[int]"), 16),
     "object_default": Broken(HEAD + "\n@workflow\ndef flow(x=object()) -> str:\n    return show(x)\n",
                              ("error[bad-default]", "JSON"), 14),
     "nan_default": Broken(HEAD + '\n@workflow\ndef flow(x: float = float("nan")) -> str:\n    return show(x)\n',

@@ -1,7 +1,8 @@
 """Real ML values between steps on the local target: every codec's round trip through a run
 (tests/e2e/value_flows.py), read back afterwards (``stepstone artifacts``, ``stepstone.load``
 in a fresh Python process), refused when its stored bytes changed, never decoded from a
-run's parameters, and hashed by content so a cached step consuming a DataFrame hits."""
+run's plain parameters, passed whole to a nested workflow, and hashed by content so a cached
+step consuming a DataFrame hits."""
 
 from __future__ import annotations
 
@@ -154,6 +155,24 @@ def test_a_reference_in_the_run_parameters_is_never_read(tmp_path: Path) -> None
     outside["stepstone_ref"]["key"] = "cache/elsewhere/x.parquet"
     with pytest.raises(StepFailedError, match="outside"):
         run_step(payload("consume", {"frame": {"value": outside, "refs": True}}), store)
+
+
+def test_an_envelope_pointing_outside_runs_is_not_read_as_a_step_result(tmp_path: Path) -> None:
+    """A nested workflow's passed value is its caller's envelope, in the child's input: one
+    written by hand cannot point at an object no step wrote (an upload, say)."""
+    store = LocalStore(tmp_path)
+    made = run_step(payload("produce", {"rows": {"value": 10}}), store)
+    store.write("incoming/upload.json", json.dumps(made["value"]).encode())
+    forged = {"fields": {}, "ref": "incoming/upload.json", "value": None}
+    with pytest.raises(StepFailedError, match="not under runs/"):
+        run_step(payload("consume", {"frame": {"result": forged}}), store)
+
+
+def test_a_workflow_passed_step_results_does_not_start_on_its_own(tmp_path: Path) -> None:
+    code, output = cli("run", f"{ROOT / 'tests/e2e/value_flows.py'}:band_summary", "--home", str(tmp_path))
+    assert code == 2, output
+    assert "frame: a DataFrame is passed by a workflow that calls 'band_summary', not given to a run" in output
+    assert "run that workflow" in output and "Traceback" not in output
 
 
 def test_a_cached_step_hits_on_the_same_dataframe_from_another_run(tmp_path: Path) -> None:
