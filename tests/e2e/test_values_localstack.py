@@ -12,13 +12,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 from click.testing import CliRunner
 
 from stepstone.cli import main
 from stepstone.records import RunRecord
 from stepstone.testing.localstack import LocalStackSession
-from tests.e2e.value_flows import values_round_trip
+from tests.e2e.value_flows import array_of, frame_of, gated_model, model_of, values_round_trip
 
 pytestmark = pytest.mark.localstack
 ROOT = Path(__file__).resolve().parents[2]
@@ -49,3 +50,11 @@ def test_artifacts_and_load_read_a_localstack_run(finished: RunRecord, localstac
               "print(frame.equals(frame_of(60)))\n")
     done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, check=False)
     assert done.returncode == 0 and done.stdout.strip() == "True", done.stderr
+
+
+def test_a_model_and_a_dataframe_wait_on_an_approval_gate(localstack: LocalStackSession) -> None:
+    record = localstack.run(gated_model, {}, approve=True)
+    assert record.status == "succeeded", (record.failed_state, record.error, record.cause)
+    frame = frame_of(60)
+    features = np.column_stack([frame["x"], array_of(60)])
+    assert record.output["value"] == round(float(model_of(60).score(features, frame["label"])), 6)

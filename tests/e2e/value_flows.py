@@ -5,7 +5,8 @@ DataFrame with scalars (its ``passed`` tested by ``if``), a plain dict with a Da
 (no annotation: the codec is chosen from the value), a fan-out over a list of DataFrames and
 a Batch step that takes a DataFrame and returns an array, a distributed fan-out over
 DataFrames and a nested workflow that is passed a DataFrame, the Batch step's array, the
-model and the record, and returns a Series.
+model and the record, and returns a Series. A second workflow, gated_model, holds a fitted
+model and a DataFrame across an approval gate.
 
 The last step builds every value again, as plain Python, and compares: the run's output says,
 per value, whether what arrived is equal to what was sent. The same file runs on the local
@@ -26,7 +27,7 @@ import pyarrow as pa
 from pydantic import Field
 from sklearn.linear_model import LogisticRegression
 
-from stepstone import Artifact, Batch, step, workflow
+from stepstone import Artifact, Batch, approve, step, workflow
 
 
 def frame_of(rows: int) -> pd.DataFrame:
@@ -204,3 +205,21 @@ def values_round_trip(rows: int = 60) -> dict[str, bool | str]:
     if extra["rows"] and not extra["empty"]:
         return verdict(checks, "rows, and an empty list is false")
     return verdict(checks, "truthiness went wrong")
+
+
+@step
+def held_out_score(model: LogisticRegression, frame: pd.DataFrame, array: np.ndarray) -> float:
+    return round(float(model.score(np.column_stack([frame["x"], array]), frame["label"])), 6)
+
+
+@workflow
+def gated_model(rows: int = 60) -> float | None:
+    """A fitted model and a DataFrame waiting on an approval gate, then used: what a release
+    step does after someone said yes."""
+    frame = make_frame(rows)
+    array = make_array(rows)
+    model = fit_model(frame, array)
+    decision = approve("Score this model?")
+    if decision.approved:
+        return held_out_score(model, frame, array)
+    return None

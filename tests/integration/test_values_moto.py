@@ -6,10 +6,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
+
 from lambdas.store import LocalStore
 from stepstone.local import LocalRun
 from stepstone.testing.moto_sfn import MotoStepFunctions
-from tests.e2e.value_flows import values_round_trip
+from tests.e2e.value_flows import array_of, frame_of, gated_model, model_of, values_round_trip
 
 
 def test_every_value_arrives_equal_in_moto_and_as_on_the_local_target(moto: MotoStepFunctions,
@@ -23,3 +25,11 @@ def test_every_value_arrives_equal_in_moto_and_as_on_the_local_target(moto: Moto
     listed = moto.s3.list_objects_v2(Bucket="stepstone-artifacts", Prefix="runs/values_round_trip/")
     suffixes = {item["Key"].rsplit(".", 1)[-1] for item in listed.get("Contents", []) if "/values/" in item["Key"]}
     assert {"parquet", "npy", "pkl", "csv", "tar"} <= suffixes, suffixes
+
+
+def test_a_model_and_a_dataframe_wait_on_an_approval_gate(moto: MotoStepFunctions) -> None:
+    run = moto.run_workflow(gated_model, {}, approve=True)
+    assert run.status == "SUCCEEDED", (run.error, run.cause)
+    frame = frame_of(60)
+    features = np.column_stack([frame["x"], array_of(60)])
+    assert run.output["value"] == round(float(model_of(60).score(features, frame["label"])), 6)

@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner
@@ -24,7 +25,7 @@ from stepstone import register_codec, step
 from stepstone.cli import main
 from stepstone.local import LocalRun
 from stepstone.records import RunRecord, new_run_id
-from tests.e2e.value_flows import frame_of, values_round_trip
+from tests.e2e.value_flows import array_of, frame_of, gated_model, model_of, values_round_trip
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -47,6 +48,15 @@ def test_every_value_arrives_equal_to_what_was_sent(finished: tuple[RunRecord, P
     output = record.output["value"]
     assert {k: v for k, v in output.items() if v is not True} == {"note": "rows, and an empty list is false"}
     assert len(output) == 14, "each codec's check, and the note the truthiness tests chose"
+
+
+def test_a_model_and_a_dataframe_wait_on_an_approval_gate(tmp_path: Path) -> None:
+    local = LocalRun(gated_model, LocalStore(tmp_path), run_id=new_run_id(), approver=lambda question, state: True)
+    record = local.run(gated_model.validate_params({})).record
+    assert record.status == "succeeded", (record.failed_state, record.error, record.cause)
+    frame = frame_of(60)
+    features = np.column_stack([frame["x"], array_of(60)])
+    assert record.output["value"] == round(float(model_of(60).score(features, frame["label"])), 6)
 
 
 def cli(*args: str) -> tuple[int, str]:
