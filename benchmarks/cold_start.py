@@ -154,13 +154,20 @@ def bundle_folders(ctx: Context) -> tuple[Path, Path | None, str]:
     """The code asset and the dependency layer the CDK app deploys (the layer: None and why, if it
     could not be built)."""
     from cdk import bundle
+    from compiler.deployment.lock import RUNNER_REQUIREMENTS, Declared, LockError, ensure_lock
+    from compiler.deployment.runtimes import runtime_for
 
     with _build_root():
         code = bundle.code_folder(None)
-        ctx.say("cold-start: the dependency layer (cdk/bundle.py; pip downloads it on first use, then it is cached)")
+        ctx.say("cold-start: the runner's packages (cdk/bundle.py; uv downloads them on first use, then they are "
+                "cached), for this Python so that this machine can import them")
+        runtime = runtime_for(bundle.PYTHON)
         try:
-            layer = bundle.layer_folder(bundle.runtime_requirements())
-        except bundle.BundleError as exc:
+            folder = ctx.work / "cold-start"
+            folder.mkdir(parents=True, exist_ok=True)
+            lock = ensure_lock(Declared(folder / "runner.py", RUNNER_REQUIREMENTS, ()), runtime)
+            layer = bundle.packages_folder(lock, RUNNER_REQUIREMENTS, runtime, "x86_64").folder
+        except (bundle.BundleError, LockError) as exc:
             return code, None, str(exc)
     return code, layer, ""
 

@@ -1,13 +1,15 @@
-"""What the CDK app uploads, made without Docker: the functions' code, their dependencies
-(a Lambda layer) and the Batch runner image's build context.
+"""What the CDK app uploads, made without Docker: the functions' code, their packages and
+the build contexts of the images ``cdk deploy`` builds.
 
 - code: the files ``compiler.sources`` lists for a workflow file, copied into a folder
   named after their content hash;
-- dependencies: the step runner's packages, at the versions installed here, downloaded
-  with ``pip install --target`` for the functions' Python and Lambda's platform
-  (manylinux x86_64 wheels only), cached by what they are made of;
-- image context: the code, a requirements file and a Dockerfile. ``cdk synth`` only
-  hashes it; ``cdk deploy`` builds it where Docker is.
+- packages: the part of the workflow file's lock (``compiler/deployment/lock.py``) a
+  function needs, installed by uv for the function's runtime and architecture (Lambda's
+  manylinux tags, wheels only, every hash checked): a zip function's layer, or what its
+  image installs;
+- image contexts: the code, the exact hashed requirements and a Dockerfile (a Lambda
+  function on AWS's Lambda base image, or the Batch runner). ``cdk synth`` only hashes
+  them; ``cdk deploy`` builds them where Docker is.
 
 Everything lands under ``.stepstone/cdk/`` (``$STEPSTONE_CDK_BUILD``) and is reused while
 its inputs are unchanged.
@@ -22,22 +24,25 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Sequence
-from importlib import metadata
+from dataclasses import dataclass
 from pathlib import Path
 
+from compiler.deployment.lock import Lock, bundle_requirements, folder_size, install
+from compiler.deployment.runtimes import Architecture, Runtime, find_python
 from compiler.deployment.sources import function_sources
 
 from .errors import BundleError
 
-__all__ = ["PYTHON", "RUNTIME_REQUIREMENTS", "BundleError", "code_folder", "image_context", "layer_folder",
-           "runtime_requirements"]
+__all__ = ["PYTHON", "BundleError", "Packaged", "build_root", "code_folder", "folder_bytes", "image_context",
+           "lambda_image_context", "packages_folder"]
 
-# what the step runner imports besides the standard library (click, rich and the LocalStack
-# client are for the command line only)
-RUNTIME_REQUIREMENTS = ("pydantic", "aws-lambda-powertools[tracer]", "boto3", "tzdata")
-PYTHON = f"{sys.version_info.major}.{sys.version_info.minor}"  # the functions run the Python they were tested with
-PLATFORM = "manylinux2014_x86_64"
+PYTHON = f"{sys.version_info.major}.{sys.version_info.minor}"  # this one: bytecode is written for it only
 BYTECODE = b"pyc:unchecked-hash"  # part of every cache key: folders built before bytecode went in are not reused
+
+
+def build_root() -> Path:
+    """Where the app's build products go (``$STEPSTONE_CDK_BUILD``, else ``.stepstone/cdk``)."""
+    return _root()
 
 
 def _root() -> Path:
@@ -49,15 +54,6 @@ def _digest(parts: Sequence[bytes]) -> str:
     for part in parts:
         digest.update(len(part).to_bytes(8, "big") + part)
     return digest.hexdigest()[:16]
-
-
-def runtime_requirements(extra: Sequence[str] = ()) -> list[str]:
-    """The runner's requirements pinned to the versions installed here, then ``extra``."""
-    pinned = []
-    for requirement in RUNTIME_REQUIREMENTS:
-        name = requirement.split("[")[0]
-        pinned.append(f"{requirement}=={metadata.version(name)}")
-    return [*pinned, *extra]
 
 
 def _fill(folder: Path, files: Sequence[tuple[str, Path]], texts: dict[str, str] | None = None) -> None:
@@ -73,83 +69,127 @@ def _fill(folder: Path, files: Sequence[tuple[str, Path]], texts: dict[str, str]
     partial.rename(folder)
 
 
-def code_folder(workflow_file: Path | None) -> Path:
+def code_folder(workflow_file: Path | None, python: str = PYTHON) -> Path:
     """A folder with the functions' code for ``workflow_file`` (the runner's only for ``None``)."""
     files = list(function_sources(workflow_file))
-    key = _digest([BYTECODE] + [name.encode() for name, _ in files] + [path.read_bytes() for _, path in files])
+    key = _digest([BYTECODE, python.encode()] + [name.encode() for name, _ in files]
+                  + [path.read_bytes() for _, path in files])
     folder = _root() / f"code-{key}"
     if not folder.exists():
         _fill(folder, files)
-        _compile(folder, PYTHON)
+        _compile(folder, python)
     return folder
 
 
-def layer_folder(requirements: Sequence[str], python: str = PYTHON) -> Path:
-    """A Lambda layer (``python/...``) with ``requirements`` built for Lambda's Python ``python``."""
-    # their dependencies too, at the versions installed (and tested) here
-    pins = "".join(sorted(f"{d.metadata['Name']}=={d.version}\n" for d in metadata.distributions()
-                          if d.metadata["Name"] and d.metadata["Name"].lower() != "stepstone"))
-    key = _digest([BYTECODE, python.encode(), PLATFORM.encode(), pins.encode(), *(r.encode() for r in requirements)])
-    folder = _root() / f"layer-{key}"
-    if folder.exists():
-        return folder
+@dataclass(frozen=True)
+class Packaged:
+    """A function's packages, installed: ``folder`` is a layer (``python/...``)."""
+
+    folder: Path
+    requirements: str  # exact versions with hashes: what an image installs too
+    bytes: int
+
+    def largest(self, count: int) -> list[str]:
+        """The ``count`` largest packages, with their sizes (``scipy 98 MB``), for messages."""
+        root = self.folder / "python"
+        sizes: dict[str, int] = {}
+        for entry in root.iterdir() if root.is_dir() else []:
+            if entry.name.endswith((".dist-info", ".egg-info")) or entry.name == "__pycache__":
+                continue
+            name = entry.name.removesuffix(".libs").lstrip("_") if entry.is_dir() else entry.name.split(".")[0]
+            sizes[name] = sizes.get(name, 0) + (folder_size(entry) if entry.is_dir() else entry.stat().st_size)
+        ranked = sorted(sizes.items(), key=lambda item: -item[1])[:count]
+        return [f"{name} {size / 1_048_576:,.0f} MiB" for name, size in ranked]
+
+
+def folder_bytes(folder: Path) -> int:
+    return folder_size(folder)
+
+
+def packages_folder(lock: Lock, requirements: Sequence[str], runtime: Runtime, arch: Architecture) -> Packaged:
+    """The part of ``lock`` that ``requirements`` need, installed for ``runtime`` on ``arch``
+    as a layer (``python/...``)."""
+    pinned = "".join(line for line in lock.text.splitlines(keepends=True) if not line.startswith("#"))
+    key = _digest([BYTECODE, pinned.encode(), runtime.python.encode(), arch.encode(),
+                   *(r.encode() for r in requirements)])  # the pins, not the header naming the file
+    folder = _root() / f"packages-{key}"
+    listed = folder.with_name(folder.name + ".txt")  # beside it: the layer holds the packages only
+    if folder.exists() and listed.exists():
+        return Packaged(folder, listed.read_text(), folder_size(folder / "python"))
     partial = folder.with_name(folder.name + ".partial")
     shutil.rmtree(partial, ignore_errors=True)
-    partial.mkdir(parents=True)
-    constraints = partial / "constraints.txt"
-    constraints.write_text(pins)
-    command = [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-compile",
-               "--target", str(partial / "python"), "--platform", PLATFORM, "--implementation", "cp",
-               "--python-version", python, "--only-binary=:all:", "-c", str(constraints), *requirements]
-    done = subprocess.run(command, capture_output=True, text=True)
-    if done.returncode != 0:
-        shutil.rmtree(partial, ignore_errors=True)
-        tail = "\n".join((done.stderr or done.stdout).strip().splitlines()[-10:])
-        raise BundleError(f"downloading the functions' dependencies for Python {python} failed:\n{tail}")
-    for cache in (partial / "python").rglob("__pycache__"):
-        shutil.rmtree(cache, ignore_errors=True)
-    constraints.unlink()
-    _compile(partial / "python", python)
+    text = bundle_requirements(lock, requirements, runtime, arch)
+    install(text, partial / "python", runtime, arch)
+    _compile(partial / "python", runtime.python)
+    shutil.rmtree(folder, ignore_errors=True)
     partial.rename(folder)
-    return folder
+    listed.write_text(text)
+    return Packaged(folder, text, folder_size(folder / "python"))  # its bytecode too: Lambda counts it
 
 
 def _compile(folder: Path, python: str) -> None:
     """Bytecode beside the sources, as Lambda's read-only file system cannot take it at a cold
     start (without it every cold start compiles every module: about 0.5 s for the runner's
     imports). Hash-checked without looking (``unchecked-hash``): the asset's files keep no
-    modification times. Only when the functions run this Python: bytecode is per version."""
-    if python != PYTHON:
-        return
-    import compileall
+    modification times. Bytecode is per version: written by the functions' Python (this one,
+    or that version found on this machine); none when it is not here."""
+    if python == PYTHON:
+        import compileall
 
-    compileall.compile_dir(str(folder), quiet=2, workers=0,
-                           invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH)
+        compileall.compile_dir(str(folder), quiet=2, workers=0,
+                               invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH)
+        return
+    other = find_python(python)
+    if other is not None:
+        subprocess.run([other, "-I", "-m", "compileall", "-q", "-j", "0", "--invalidation-mode", "unchecked-hash",
+                        str(folder)], capture_output=True, check=False)
 
 
 DOCKERFILE = """\
 # The step runner as an AWS Batch job: `python -m lambdas.step_runner` reads the step call
 # from the environment the compiled task sets. Built by `cdk deploy` (needs Docker there).
+# requirements.txt: the workflow file's lock, the part its jobs need (exact, hash-checked).
 FROM public.ecr.aws/docker/library/python:{python}-slim
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
 WORKDIR /var/task
 COPY requirements.txt .
-RUN pip install --no-cache-dir -r requirements.txt
+RUN pip install --no-cache-dir --require-hashes --no-deps --only-binary=:all: -r requirements.txt
 COPY code/ .
 RUN useradd --uid 10001 --no-create-home runner
 USER runner
 ENTRYPOINT ["python", "-m", "lambdas.step_runner"]
 """
 
+LAMBDA_DOCKERFILE = """\
+# A step-runner Lambda function as a container image: its packages do not fit a zip's
+# 250 MB. Built by `cdk deploy` (needs Docker there), on AWS's Lambda base image.
+# requirements.txt: the workflow file's lock, the part this function needs (exact, hash-checked).
+FROM {base}
+COPY requirements.txt ${{LAMBDA_TASK_ROOT}}/
+RUN pip install --no-cache-dir --require-hashes --no-deps --only-binary=:all: \\
+        -r ${{LAMBDA_TASK_ROOT}}/requirements.txt --target ${{LAMBDA_TASK_ROOT}}
+COPY code/ ${{LAMBDA_TASK_ROOT}}/
+CMD ["lambdas.step_runner.handler"]
+"""
 
-def image_context(workflow_file: Path, requirements: Sequence[str], python: str = PYTHON) -> Path:
-    """The Docker build context of the Batch runner image for ``workflow_file``."""
+
+def _context(prefix: str, workflow_file: Path, dockerfile: str, requirements: str) -> Path:
     files = list(function_sources(workflow_file))
-    dockerfile = DOCKERFILE.format(python=python)
-    key = _digest([dockerfile.encode(), *(r.encode() for r in requirements),
+    key = _digest([dockerfile.encode(), requirements.encode(),
                    *(name.encode() for name, _ in files), *(path.read_bytes() for _, path in files)])
-    folder = _root() / f"image-{key}"
+    folder = _root() / f"{prefix}-{key}"
     if not folder.exists():
         _fill(folder, [(f"code/{name}", path) for name, path in files],
-              {"Dockerfile": dockerfile, "requirements.txt": "\n".join(requirements) + "\n"})
+              {"Dockerfile": dockerfile, "requirements.txt": requirements})
     return folder
+
+
+def image_context(workflow_file: Path, packaged: Packaged, runtime: Runtime) -> Path:
+    """The Docker build context of the Batch runner image for ``workflow_file``."""
+    return _context("image", workflow_file, DOCKERFILE.format(python=runtime.python), packaged.requirements)
+
+
+def lambda_image_context(workflow_file: Path, packaged: Packaged, runtime: Runtime) -> Path:
+    """The Docker build context of a container-image Lambda function for ``workflow_file``."""
+    return _context("lambda-image", workflow_file, LAMBDA_DOCKERFILE.format(base=runtime.base_image),
+                    packaged.requirements)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["BundleError", "SettingsError"]
+__all__ = ["BundleError", "PackagesTooLargeError", "SettingsError"]
 
 
 class SettingsError(Exception):
@@ -10,4 +10,8 @@ class SettingsError(Exception):
 
 
 class BundleError(Exception):
-    """The dependencies could not be downloaded; the message has pip's own words."""
+    """The packages could not be resolved or installed; the message has uv's own words."""
+
+
+class PackagesTooLargeError(BundleError):
+    """A function that fits no zip, in a workflow file that forbids images."""

@@ -1,6 +1,7 @@
 """The Lambda functions that run a stack's steps: the step runner with the workflows' code
-and a layer with its dependencies, one function per function of the deployment plan (one
-per distinct memory, timeout and declared secrets: ``compiler/deployment/plan.py``). Each
+and its packages (a layer, or a container image when they do not fit a zip:
+``cdk/packaging.py``), one function per function of the deployment plan (one per distinct
+memory, timeout, declared secrets and step packages: ``compiler/deployment/plan.py``). Each
 function may read and write only the artifact prefixes of the workflows it serves, and read
 only the secrets its steps declare (``@step(secrets=[...])``).
 """
@@ -9,18 +10,24 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from aws_cdk import ArnFormat, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
+from compiler.deployment.lock import RUNNER_REQUIREMENTS
 from compiler.deployment.plan import DeploymentPlan
+from compiler.deployment.runtimes import LAMBDA_UNZIPPED_LIMIT
 from compiler.dsl.secrets import SecretRef
 
 from .artifacts import Artifacts
+from .bundle import Packaged
 from .nag import accept, accept_wildcard
+from .packaging import FunctionBundle, FunctionBundles
 
 __all__ = ["StepRunners", "grant_secrets", "python_runtime", "secret_arns"]
 
@@ -61,24 +68,28 @@ def grant_secrets(scope: Construct, grantee: iam.IGrantable, secrets: Sequence[S
 
 
 class StepRunners(Construct):
-    def __init__(self, scope: Construct, id: str, *, code: Path, dependencies: Path, runtime: lambda_.Runtime,
-                 store: Artifacts, plan: DeploymentPlan, environment: dict[str, str] | None = None) -> None:
+    def __init__(self, scope: Construct, id: str, *, code: Path, bundles: FunctionBundles, runtime: lambda_.Runtime,
+                 store: Artifacts, plan: DeploymentPlan, environment: dict[str, str] | None = None,
+                 localstack: bool = False) -> None:
         super().__init__(scope, id)
         self.runtime = runtime
         self.store = store
-        self.layer = lambda_.LayerVersion(self, "Dependencies", code=lambda_.Code.from_asset(str(dependencies)),
-                                          compatible_runtimes=[runtime],
-                                          description="the step runner's dependencies (pydantic, Powertools, boto3)")
+        self.bundles = bundles
+        self.localstack = localstack
+        self._layers: dict[Path, lambda_.LayerVersion] = {}
         self.code = lambda_.Code.from_asset(str(code))
         self.environment = {"STEPSTONE_ARTIFACT_BUCKET": store.bucket.bucket_name,
                             "POWERTOOLS_SERVICE_NAME": "stepstone", "STEPSTONE_SECRETS": "aws", **(environment or {})}
+        self.kinds: dict[str, str] = {}  # function key -> "zip" or "image", for --explain and the tests
         self.by_step: dict[tuple[str, str], lambda_.Function] = {}  # (workflow, step) -> its function
         for spec in plan.functions:
             secrets = spec.secrets
             reads = f"; reads {', '.join(s.name for s in secrets)}" if secrets else ""
+            made = bundles.for_function(spec)
+            self.kinds[spec.key] = made.kind
             function = self._function(f"Runner{spec.key}", "lambdas.step_runner.handler", spec.memory, spec.timeout,
-                                      f"stepstone step runner ({spec.memory} MB, {spec.timeout} s) for "
-                                      f"{', '.join(spec.workflows)}{reads}", secrets=secrets)
+                                      f"stepstone step runner ({spec.memory} MB, {spec.timeout} s, {made.kind}) for "
+                                      f"{', '.join(spec.workflows)}{reads}", secrets=secrets, bundle=made)
             for workflow in spec.workflows:
                 store.grant(function, store.prefixes(workflow))
             for key in spec.steps:
@@ -93,6 +104,21 @@ class StepRunners(Construct):
                                "workflow's own prefix")
         self._relay: lambda_.Function | None = None
 
+    def layer(self, packaged: Packaged) -> lambda_.LayerVersion:
+        """One layer per distinct set of packages; on LocalStack, packages too large for a zip
+        come from their folder here (``hot-reload``), as an image would hold them."""
+        layer = self._layers.get(packaged.folder)
+        if layer is None:
+            too_large = packaged.bytes + self.bundles.code_bytes > LAMBDA_UNZIPPED_LIMIT
+            code = (lambda_.Code.from_bucket(s3.Bucket.from_bucket_name(self, f"HotReload{len(self._layers)}",
+                                                                        "hot-reload"), str(packaged.folder))
+                    if self.localstack and too_large else lambda_.Code.from_asset(str(packaged.folder)))
+            layer = lambda_.LayerVersion(self, f"Packages{len(self._layers)}" if self._layers else "Dependencies",
+                                         code=code, compatible_runtimes=[self.runtime],
+                                         description="the step runner's packages, from the workflow file's lock")
+            self._layers[packaged.folder] = layer
+        return layer
+
     def relay(self) -> lambda_.Function:
         """The S3 relay (``lambdas.s3_trigger``), made once: on LocalStack, whose S3 events
         percent-encode the object's key, the upload rules start runs through it (it decodes
@@ -103,7 +129,7 @@ class StepRunners(Construct):
         return self._relay
 
     def _function(self, id: str, handler: str, memory: int, timeout: int, description: str,
-                  secrets: Sequence[SecretRef] = ()) -> lambda_.Function:
+                  secrets: Sequence[SecretRef] = (), bundle: FunctionBundle | None = None) -> lambda_.Function:
         log_group = logs.LogGroup(self, f"{id}Logs", retention=logs.RetentionDays.THREE_MONTHS,
                                   removal_policy=RemovalPolicy.DESTROY)
         role = iam.Role(self, f"{id}Role", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
@@ -111,13 +137,20 @@ class StepRunners(Construct):
         role.add_to_policy(iam.PolicyStatement(actions=["logs:CreateLogStream", "logs:PutLogEvents"],
                                                resources=[log_group.log_group_arn]))
         grant_secrets(self, role, secrets)
-        function = lambda_.Function(
-            self, id, runtime=self.runtime, handler=handler, code=self.code, layers=[self.layer], role=role,
-            memory_size=memory, timeout=Duration.seconds(timeout), log_group=log_group,
-            tracing=lambda_.Tracing.ACTIVE, environment=self.environment, description=description[:256])
-        accept(function, "L1", f"the functions run {self.runtime.name}, the Python the steps were developed and "
-                               "tested with (the one running `cdk synth`); deploy from the newest Python for the "
-                               "newest runtime")
+        common: dict[str, Any] = {
+            "role": role, "memory_size": memory, "timeout": Duration.seconds(timeout), "log_group": log_group,
+            "tracing": lambda_.Tracing.ACTIVE, "environment": self.environment, "description": description[:256]}
+        if bundle is not None and bundle.kind == "image" and not self.localstack:
+            assert bundle.image_context is not None
+            function: lambda_.Function = lambda_.DockerImageFunction(
+                self, id, code=lambda_.DockerImageCode.from_image_asset(str(bundle.image_context)), **common)
+        else:
+            packaged = bundle.packages if bundle is not None else self.bundles.packaged(RUNNER_REQUIREMENTS)
+            function = lambda_.Function(self, id, runtime=self.runtime, handler=handler, code=self.code,
+                                        layers=[self.layer(packaged)], **common)
+            accept(function, "L1", f"the functions run {self.runtime.name}, the Python the steps' packages are "
+                                   "locked for (stepstone:python); deploy from the newest Python for the newest "
+                                   "runtime")
         accept_wildcard(role, "*", "X-Ray (tracing is on) accepts no resource in PutTraceSegments and "
                                    "PutTelemetryRecords: https://docs.aws.amazon.com/xray/latest/devguide/"
                                    "security_iam_id-based-policy-examples.html")

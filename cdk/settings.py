@@ -6,7 +6,10 @@
   EventBridge rules;
 - ``stepstone:log-level``: the state machines' CloudWatch Logs level (ALL, ERROR, FATAL, OFF), default ALL;
 - ``stepstone:alarm-email``: an address subscribed to the failed/timed-out run alarms;
-- ``stepstone:requirements``: a requirements file with the packages the steps import;
+- ``stepstone:requirements``: a requirements file with packages every workflow file's steps
+  get, beside what each file declares with ``stepstone.packages(...)``;
+- ``stepstone:python``: the functions' Python (``3.12``; default: this one when Lambda runs
+  it on Amazon Linux 2023, else 3.12, see ``compiler/deployment/runtimes.py``);
 - ``stepstone:create-trigger-buckets``: ``true`` to have the app make the buckets its
   ``s3_upload`` triggers watch (private, encrypted, sending their events to EventBridge);
   by default they are yours, and must send their events to EventBridge.
@@ -18,6 +21,8 @@ import glob
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from compiler.deployment.runtimes import RUNTIMES
 
 from .errors import SettingsError
 
@@ -47,6 +52,7 @@ class Settings:
     alarm_email: str | None = None
     requirements: tuple[str, ...] = ()
     create_trigger_buckets: bool = False
+    python: str | None = None
 
     @classmethod
     def from_context(cls, get: Any, root: Path) -> Settings:
@@ -70,7 +76,11 @@ class Settings:
                 raise SettingsError(f"{PREFIX}requirements: no file {path}")
             requirements = [line.split("#")[0].strip() for line in path.read_text().splitlines()]
             requirements = [r for r in requirements if r and not r.startswith("-")]
+        python = get(PREFIX + "python")
+        if python is not None and str(python) not in RUNTIMES:
+            raise SettingsError(f"{PREFIX}python is {python!r}; Lambda runs {', '.join(RUNTIMES)}")
         email = get(PREFIX + "alarm-email")
         return cls(workflow_files=tuple(files), localstack=_flag(get(PREFIX + "localstack")), log_level=level,
                    alarm_email=str(email) if email else None, requirements=tuple(requirements),
-                   create_trigger_buckets=_flag(get(PREFIX + "create-trigger-buckets")))
+                   create_trigger_buckets=_flag(get(PREFIX + "create-trigger-buckets")),
+                   python=str(python) if python is not None else None)

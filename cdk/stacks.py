@@ -13,11 +13,13 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from compiler.deployment.plan import DeploymentPlan
+from compiler.deployment.runtimes import function_python, runtime_for
 
 from . import bundle
 from .artifacts import Artifacts, ArtifactStore, enable_eventbridge, private_bucket
 from .gpu import GpuJobs, GpuQueue, gpu_queue_arn
 from .monitoring import AlarmTopic, WorkflowAlarms, alarm_topic_arn
+from .packaging import FunctionBundles
 from .runners import StepRunners, python_runtime
 from .settings import Settings
 from .triggers import Triggers
@@ -65,16 +67,22 @@ class WorkflowStack(Stack):
         self.add_stack_dependency(shared)  # its bucket, topic and queue, which this stack names (no exports)
         store = Artifacts(self, "Artifacts")
         topic = sns.Topic.from_topic_arn(self, "AlarmTopic", alarm_topic_arn(self))
-        requirements = bundle.runtime_requirements(settings.requirements)
-        environment = {"POWERTOOLS_TRACE_DISABLED": "true"} if settings.localstack else {}
-        self.runners = StepRunners(self, "StepFunctions", code=bundle.code_folder(file),
-                                   dependencies=bundle.layer_folder(requirements),
-                                   runtime=python_runtime(bundle.PYTHON), store=store, plan=plan,
-                                   environment=environment)
+        runtime = runtime_for(function_python(settings.python))
+        code = bundle.code_folder(file, runtime.python)
+        self.bundles = FunctionBundles(file, plan, runtime, code=code, extra=settings.requirements)
+        # on LocalStack the plugin runs each function with its runtime's Python, its code and
+        # layers only (never this machine's packages), as Lambda would
+        environment = {"POWERTOOLS_TRACE_DISABLED": "true", "STEPSTONE_LAMBDA_ISOLATED": "1"} \
+            if settings.localstack else {}
+        self.runners = StepRunners(self, "StepFunctions", code=code, bundles=self.bundles,
+                                   runtime=python_runtime(runtime.python), store=store, plan=plan,
+                                   environment=environment, localstack=settings.localstack)
         jobs: GpuJobs | None = None
         if plan.jobs:
             assert shared.gpu is not None, "the shared stack has a GPU queue when a workflow has Batch steps"
-            jobs = GpuJobs(self, "GpuJobs", context=bundle.image_context(file, requirements), store=store,
+            batch_packages = tuple(sorted({r for job in plan.jobs for r in job.packages}))
+            packaged = self.bundles.packaged((*self.bundles.requirements(), *batch_packages))
+            jobs = GpuJobs(self, "GpuJobs", context=bundle.image_context(file, packaged, runtime), store=store,
                            jobs=plan.jobs)
         self.workflows: dict[str, Workflow] = {}
         for spec in plan.state_machines:

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-__all__ = ["CostError", "LoadError", "PathError"]
+__all__ = ["CostError", "LoadError", "LockError", "PathError"]
 
 
 class LoadError(Exception):
@@ -27,3 +27,8 @@ class PathError(LookupError):
     """A path that reads nothing: Step Functions fails the run with States.Runtime."""
 
     error_name = "States.Runtime"
+
+
+class LockError(RuntimeError):
+    """A workflow file's lock that cannot be made or read (``compiler/deployment/lock.py``):
+    the message names the file and, from uv, what could not be resolved."""

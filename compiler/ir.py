@@ -178,6 +178,7 @@ class StepInfo:
     cache: bool
     location: Location
     secrets: tuple[SecretRef, ...] = ()  # declared with @step(secrets=[...]); names only, never values
+    packages: tuple[str, ...] = ()  # @step(packages=[...]): installed for this step beyond its file's
 
     @property
     def is_batch(self) -> bool:

@@ -16,6 +16,7 @@ from types import ModuleType
 from typing import Any
 
 from .dsl.errors import CompileError, Location
+from .dsl.packages import forget_packages
 from .dsl.workflows import WorkflowDef
 from .errors import LoadError
 
@@ -86,6 +87,7 @@ def load_module(path: Path) -> ModuleType:
                         f"({existing_file}); rename the file")
     if str(root) not in sys.path:
         sys.path.insert(0, str(root))
+    forget_packages(path)  # what it declares is what this import of it declares
     try:
         return importlib.import_module(name)
     except CompileError:

@@ -29,6 +29,8 @@ from sklearn.model_selection import train_test_split
 import stepstone
 from stepstone import Batch, Lambda, Retry, TransientError, step, workflow
 
+stepstone.packages("scikit-learn", "pandas", "pyarrow")  # deployed with the steps (hpo_fanout.lock)
+
 FEATURES = ["mean radius", "mean texture", "mean smoothness", "mean symmetry", "mean compactness"]
 SEGMENTS = ["small", "medium", "large"]  # tumour size bands, by mean area
 

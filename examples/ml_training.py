@@ -34,7 +34,11 @@ from sklearn.model_selection import train_test_split
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
 
+import stepstone
 from stepstone import Batch, Lambda, Retry, TransientError, cron, s3_upload, save_artifact, step, workflow
+
+# what the steps import, deployed with them (examples/ml_training.lock pins the versions)
+stepstone.packages("scikit-learn", "pandas", "numpy", "pyarrow")
 
 FEATURES = ["mean radius", "mean texture", "mean smoothness", "mean symmetry"]
 SEGMENTS = ["small", "medium", "large"]  # tumour size bands, by mean area

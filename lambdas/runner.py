@@ -60,9 +60,26 @@ __all__ = ["code_hash", "error_name", "import_step", "run_step"]
 JSON = Any
 
 
+# import names whose distribution is named otherwise: only for the hint of a missing package
+_DISTRIBUTIONS = {"sklearn": "scikit-learn", "PIL": "pillow", "cv2": "opencv-python-headless", "yaml": "pyyaml",
+                  "skimage": "scikit-image", "bs4": "beautifulsoup4", "dateutil": "python-dateutil"}
+
+
 def import_step(ref: str) -> StepDef[..., Any]:
-    """The ``@step`` object named ``module:qualname``."""
-    target = import_ref(ref)
+    """The ``@step`` object named ``module:qualname``; a package the step's module imports
+    and its function lacks says where to declare it."""
+    module = ref.partition(":")[0]
+    try:
+        target = import_ref(ref)
+    except ModuleNotFoundError as exc:
+        missing = (exc.name or "").split(".")[0]
+        if not missing or missing == module.split(".")[0]:
+            raise
+        package = _DISTRIBUTIONS.get(missing, missing)
+        raise ModuleNotFoundError(
+            f"No module named {missing!r}: the function running {ref} was deployed without it; declare it "
+            f"beside the code: stepstone.packages({package!r}) in {module.replace('.', '/')}.py (or "
+            f"@step(packages=[{package!r}]) for this step alone), then deploy again", name=exc.name) from None
     if not isinstance(target, StepDef):
         raise TypeError(f"{ref} is not a @step")
     return target

@@ -28,6 +28,7 @@ from compiler.dsl import (
     approve,
     cron,
     map,  # noqa: A004 - stepstone.map(step, items) is the fan-out call
+    packages,
     rate,
     s3_upload,
     step,
@@ -84,6 +85,7 @@ __all__ = [
     "cron",
     "load",
     "map",
+    "packages",
     "rate",
     "register_codec",
     "running_step",

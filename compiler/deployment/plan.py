@@ -8,7 +8,7 @@ deploy the same functions (grouped the same way), the same state machines, the s
 and schedules, with the same grants.
 
 - **Functions**: one step-runner Lambda function per distinct (memory, timeout, declared
-  secrets), shared by every step that asks for the same, so large workflows stay far below
+  secrets, a step's own packages), shared by every step that asks for the same, so large workflows stay far below
   CloudFormation's 500 resources and a step's secrets are readable by its own function and
   no other. A Batch step compiled as Lambda (no Batch there) gets Lambda's largest memory
   it asked for and its longest timeout.
@@ -54,6 +54,13 @@ def secrets_id(secrets: Sequence[SecretRef]) -> str:
     return "Secrets" + hashlib.sha256(names.encode()).hexdigest()[:8]
 
 
+def packages_id(packages: Sequence[str]) -> str:
+    """A short, stable name part for a step's own packages ("" for none)."""
+    if not packages:
+        return ""
+    return "Pkgs" + hashlib.sha256("\n".join(sorted(packages)).encode()).hexdigest()[:8]
+
+
 @dataclass(frozen=True)
 class FunctionSpec:
     """One step-runner Lambda function and the steps it runs."""
@@ -62,11 +69,12 @@ class FunctionSpec:
     timeout: int  # seconds
     secrets: tuple[SecretRef, ...]  # what its role may read: these and nothing else
     steps: tuple[tuple[str, str], ...]  # (workflow, step), sorted
+    packages: tuple[str, ...] = ()  # its steps' own @step(packages=[...]), installed beyond the file's
 
     @property
     def key(self) -> str:
-        """A stable name part: ``1024mb300s`` (and the secrets' id)."""
-        return f"{self.memory}mb{self.timeout}s{secrets_id(self.secrets)}"
+        """A stable name part: ``1024mb300s`` (and the secrets' and the packages' ids)."""
+        return f"{self.memory}mb{self.timeout}s{secrets_id(self.secrets)}{packages_id(self.packages)}"
 
     @property
     def workflows(self) -> tuple[str, ...]:
@@ -86,6 +94,7 @@ class BatchJobSpec:
     timeout: int | None
     image: str | None  # None: the project's runner image
     secrets: tuple[SecretRef, ...]
+    packages: tuple[str, ...] = ()  # its step's own @step(packages=[...]): the runner image installs them
 
 
 @dataclass(frozen=True)
@@ -238,19 +247,20 @@ def plan_deployment(definitions: Sequence[WorkflowDef[..., Any]], profile: Targe
     definitions = ordered
     known = dict(compiled or {})
     machines = [known.get(d.name) or compile_workflow(d, profile=profile) for d in definitions]
-    groups: dict[tuple[int, int, tuple[SecretRef, ...]], list[tuple[str, str]]] = {}
+    groups: dict[tuple[int, int, tuple[SecretRef, ...], tuple[str, ...]], list[tuple[str, str]]] = {}
     jobs: list[BatchJobSpec] = []
     for machine in machines:
         for info in sorted(machine.workflow.steps.values(), key=lambda s: s.name):
             compute = info.compute
             if isinstance(compute, Batch) and not profile.batch_as_lambda:
                 jobs.append(BatchJobSpec(machine.name, info.name, compute.gpus, compute.vcpus, compute.memory,
-                                         info.timeout, compute.image, info.secrets))
+                                         info.timeout, compute.image, info.secrets, info.packages))
                 continue
-            groups.setdefault((*_as_lambda(info), info.secrets), []).append((machine.name, info.name))
-    functions = [FunctionSpec(memory, timeout, secrets, tuple(sorted(steps)))
-                 for (memory, timeout, secrets), steps in groups.items()]
-    functions.sort(key=lambda f: (f.memory, f.timeout, secrets_id(f.secrets)))
+            groups.setdefault((*_as_lambda(info), info.secrets, tuple(sorted(info.packages))), []).append(
+                (machine.name, info.name))
+    functions = [FunctionSpec(memory, timeout, secrets, tuple(sorted(steps)), packages)
+                 for (memory, timeout, secrets, packages), steps in groups.items()]
+    functions.sort(key=lambda f: (f.memory, f.timeout, secrets_id(f.secrets), packages_id(f.packages)))
     by_step = {key: function for function in functions for key in function.steps}
     specs = []
     for definition, machine in zip(definitions, machines, strict=True):

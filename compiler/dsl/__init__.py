@@ -13,6 +13,7 @@ from __future__ import annotations
 from .control import Approval, approve, map  # noqa: A004 - stepstone.map(step, items) is the fan-out call
 from .errors import CompileError, Location, ParamsError, PermanentError, StepTimeout, StepTimeoutError, TransientError
 from .options import Batch, Lambda, Retry
+from .packages import Packages, packages
 from .schedules import Schedule, cron, rate
 from .secrets import SecretRef
 from .steps import StepDef, step
@@ -25,6 +26,7 @@ __all__ = [
     "CompileError",
     "Lambda",
     "Location",
+    "Packages",
     "ParamsError",
     "PermanentError",
     "Retry",
@@ -40,6 +42,7 @@ __all__ = [
     "approve",
     "cron",
     "map",
+    "packages",
     "rate",
     "s3_upload",
     "step",

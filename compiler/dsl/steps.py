@@ -18,6 +18,7 @@ from typing import Any, ParamSpec, TypeVar, overload
 from .decorated import Decorated
 from .errors import CompileError, Location, caller_location, definition_location
 from .options import Batch, Compute, Lambda, Retry, Seconds, to_seconds
+from .packages import check_requirements
 from .secrets import SecretRef, secrets_option
 
 __all__ = ["StepDef", "StepOptions", "calling_step", "step"]
@@ -40,6 +41,7 @@ class StepOptions:
     cache: bool
     secrets: tuple[SecretRef, ...] = ()  # the only secrets the step may read; cdk/ grants exactly these
     cache_ttl: int | None = None  # seconds a cached result may be reused (None: as long as code and inputs match)
+    packages: tuple[str, ...] = ()  # beyond the file's stepstone.packages(...): this step's function installs these too
 
     @property
     def is_batch(self) -> bool:
@@ -172,6 +174,7 @@ def _build(
     cache: bool | Seconds,
     location: Location | None,
     secrets: Sequence[SecretRef] | None = None,
+    packages: Sequence[str] | str | None = None,
 ) -> StepDef[P, R]:
     where = definition_location(fn)
     step_name = name if name is not None else fn.__name__
@@ -236,6 +239,8 @@ def _build(
         cache=cache is not False,
         secrets=secrets_option(secrets, location),
         cache_ttl=cache_ttl,
+        packages=check_requirements(
+            [packages] if isinstance(packages, str) else list(packages or ()), "packages=", location),
     )
     _check_function(fn, location)
     return StepDef(fn, options, where)
@@ -255,6 +260,7 @@ def step(
     heartbeat: Seconds | None = None,
     cache: bool | Seconds = False,
     secrets: Sequence[SecretRef] | None = None,
+    packages: Sequence[str] | None = None,
 ) -> Callable[[Callable[P, R]], StepDef[P, R]]: ...
 
 
@@ -269,6 +275,7 @@ def step(
     heartbeat: Seconds | None = None,
     cache: bool | Seconds = False,
     secrets: Sequence[SecretRef] | None = None,
+    packages: Sequence[str] | None = None,
 ) -> StepDef[P, R] | Callable[[Callable[P, R]], StepDef[P, R]]:
     """Make a function a workflow step: one state of the state machine, run as a Lambda function or a Batch job.
 
@@ -300,6 +307,8 @@ def step(
             ``stepstone run --refresh-cache`` runs every cached step again.
         secrets: The [`Secret`][stepstone.Secret]s the step reads with ``.value()``: the only
             ones it may read, and, deployed, the only ones its role is granted.
+        packages: Packages this step imports beyond the file's ``stepstone.packages(...)``
+            (``["torch==2.9.1"]``): its function or job installs them, the others do not.
 
     Returns:
         The step (a ``StepDef``), which is called like the function.
@@ -315,7 +324,7 @@ def step(
 
     def decorate(function: Callable[P, R]) -> StepDef[P, R]:
         return _build(function, name=name, compute=compute, retry=retry, timeout=timeout,
-                      heartbeat=heartbeat, cache=cache, location=location, secrets=secrets)
+                      heartbeat=heartbeat, cache=cache, location=location, secrets=secrets, packages=packages)
 
     if fn is not None:
         return decorate(fn)

@@ -41,7 +41,8 @@ __all__ = ["CallParser", "step_info"]
 def step_info(step: StepDef[..., Any]) -> StepInfo:
     o = step.options
     return StepInfo(name=o.name, ref=step.ref, compute=o.compute, retry=o.retry, timeout=o.timeout,
-                    heartbeat=o.heartbeat, cache=o.cache, location=step.location, secrets=o.secrets)
+                    heartbeat=o.heartbeat, cache=o.cache, location=step.location, secrets=o.secrets,
+                    packages=o.packages)
 
 
 def value_keys(value: Value) -> frozenset[str]:

@@ -54,4 +54,4 @@ def main() -> None:
     """
 
 
-from . import artifacts, build, cost, deploy, lineage, localstack, ops, run, runs  # noqa: E402,F401  (registers the commands)
+from . import artifacts, build, cost, deploy, lineage, localstack, lock, ops, run, runs  # noqa: E402,F401  (registers the commands)

@@ -53,6 +53,8 @@ Configuration (environment of the LocalStack process):
   functions' dependencies; LocalStack's own venv is refused). A function can override it
   with the same variable in its own Environment. Default: the first ``python3`` on
   PATH outside LocalStack's venv (pyenv shims resolved to the real interpreter).
+* ``STEPSTONE_LAMBDA_ISOLATED=1`` in a function's Environment: run it with an interpreter of
+  its runtime's version, isolated from this machine's packages (``interpreter.py``).
 * ``STEPSTONE_LAMBDA_PASS_ENV``: comma-separated names of host variables to pass
   to functions in addition to PATH, HOME, LANG, LC_ALL, TMPDIR, USER, LOGNAME.
 """
@@ -86,7 +88,7 @@ from localstack.services.lambda_.invocation.runtime_executor import (
 )
 
 from .functions import code_dirs, error_payload, peak_rss_mb, tree_mtime
-from .interpreter import PYTHON_ENV_VAR, resolve_python
+from .interpreter import PYTHON_ENV_VAR, isolated, resolve_python
 
 LOG = logging.getLogger(__name__)
 
@@ -130,6 +132,7 @@ class HostRuntimeExecutor(RuntimeExecutor):  # type: ignore[misc]  # LocalStack 
         # their fingerprint when the worker started; None when the code is a zip
         self._watch: list[Path] | None = None
         self._watch_mtime = 0.0
+        self._isolated = False  # run as on AWS: its runtime's Python, its code and layers only
 
     # ---- RuntimeExecutor interface -----------------------------------------------
 
@@ -148,7 +151,8 @@ class HostRuntimeExecutor(RuntimeExecutor):  # type: ignore[misc]  # LocalStack 
             )
         env_vars = {k: str(v) for k, v in env_vars.items()}
         try:
-            self._python, py_version = resolve_python(env_vars)
+            self._python, py_version = resolve_python(env_vars, runtime)
+            self._isolated = isolated(env_vars)
         except LambdaRuntimeException as e:
             raise StatusErrorException(
                 str(e), payload=error_payload("Runtime.HostPythonError", str(e))
@@ -338,8 +342,9 @@ class HostRuntimeExecutor(RuntimeExecutor):  # type: ignore[misc]  # LocalStack 
             started = time.monotonic()
             self._buf.clear()
             with open(self._workdir / "init.log", "ab") as init_log:
+                flags = ["-I", "-S", *(["-B"] if self._watch else [])] if self._isolated else []
                 proc = self._proc = subprocess.Popen(
-                    [self._python, "-u", str(WORKER_SCRIPT)],
+                    [self._python, *flags, "-u", str(WORKER_SCRIPT)],
                     stdin=subprocess.PIPE,
                     stdout=subprocess.PIPE,
                     stderr=init_log,  # init output; the worker points stdout here too

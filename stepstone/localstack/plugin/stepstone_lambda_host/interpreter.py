@@ -1,7 +1,13 @@
 """Which Python runs a function: the function's own ``STEPSTONE_LAMBDA_PYTHON``, else the
 host executor's default (that variable in LocalStack's environment, else the first
 ``python3`` on PATH that is not LocalStack's own environment). Never LocalStack's own: the
-functions must not share (or be able to break) its packages."""
+functions must not share (or be able to break) its packages.
+
+An *isolated* function (``STEPSTONE_LAMBDA_ISOLATED=1`` in its environment, as the CDK app
+sets on LocalStack) runs as on AWS instead: with an interpreter of its runtime's version
+(``python3.12`` for the ``python3.12`` runtime: pyenv's, else one on PATH), started with
+``-I -S`` so that it sees its standard library, its code and its layers, and no
+site-packages of this machine: an import its bundle lacks fails here as it would there."""
 
 from __future__ import annotations
 
@@ -12,9 +18,41 @@ import sys
 
 from localstack.services.lambda_.invocation.runtime_executor import LambdaRuntimeException
 
-__all__ = ["PYTHON_ENV_VAR", "resolve_python"]
+__all__ = ["ISOLATED_ENV_VAR", "PYTHON_ENV_VAR", "isolated", "resolve_python"]
 
 PYTHON_ENV_VAR = "STEPSTONE_LAMBDA_PYTHON"
+ISOLATED_ENV_VAR = "STEPSTONE_LAMBDA_ISOLATED"
+
+
+def isolated(function_env: dict[str, str]) -> bool:
+    return function_env.get(ISOLATED_ENV_VAR) == "1"
+
+
+@functools.cache
+def _runtime_python(version: str) -> str:
+    """An interpreter of Python ``version`` (not a venv's, not a pyenv shim)."""
+    root = os.path.join(os.environ.get("PYENV_ROOT") or os.path.expanduser("~/.pyenv"), "versions")
+    candidates = []
+    if os.path.isdir(root):
+        found = [d for d in os.listdir(root) if d == version or d.startswith(version + ".")]
+        found.sort(key=lambda d: [int(x) if x.isdigit() else 0 for x in d.split(".")], reverse=True)
+        candidates += [os.path.join(root, d, "bin", f"python{version}") for d in found]
+    for directory in os.environ.get("PATH", "").split(os.pathsep):
+        if directory and "shims" not in directory:
+            candidates.append(os.path.join(directory, f"python{version}"))
+    for candidate in candidates:
+        if not os.access(candidate, os.X_OK):
+            continue
+        try:
+            executable, found_version, prefix = _probe_python(candidate)
+        except LambdaRuntimeException:
+            continue
+        if found_version == version and not _is_localstack_env(prefix):
+            return executable
+    raise LambdaRuntimeException(
+        f"host executor: no Python {version} on this machine for a python{version} function"
+        " (install it with pyenv, or deploy with -c stepstone:python=<a version you have>)"
+    )
 
 
 @functools.cache
@@ -64,8 +102,12 @@ def _default_python() -> str:
     )
 
 
-def resolve_python(function_env: dict[str, str]) -> tuple[str, str]:
-    """(interpreter path, "X.Y") for a function: its own override, else the default."""
+def resolve_python(function_env: dict[str, str], runtime: str = "") -> tuple[str, str]:
+    """(interpreter path, "X.Y") for a function: its runtime's (isolated), else its own
+    override, else the default."""
+    if isolated(function_env) and runtime.startswith("python"):
+        version = runtime.removeprefix("python")
+        return _runtime_python(version), version
     candidate = function_env.get(PYTHON_ENV_VAR) or _default_python()
     executable, version, prefix = _probe_python(candidate)
     if _is_localstack_env(prefix):
