@@ -42,9 +42,9 @@ def build(app: Any, root: Path) -> list[Any]:
     profile = LOCALSTACK_PROFILE if settings.localstack else AWS_PROFILE
     compiled = {d.name: compile_workflow(d, profile=profile) for _, definitions in files for d in definitions}
     plans = [(file, plan_deployment(definitions, profile, compiled=compiled)) for file, definitions in files]
-    gpu = any(plan.jobs for _, plan in plans)  # Batch steps, where they run on Batch
+    queues = sorted({job.queue for _, plan in plans for job in plan.jobs})  # Batch steps, where they run on Batch
     buckets = [b for _, plan in plans for b in plan.trigger_buckets] if settings.create_trigger_buckets else []
-    shared = SharedStack(app, "stepstone-shared", settings=settings, gpu=gpu, trigger_buckets=buckets)
+    shared = SharedStack(app, "stepstone-shared", settings=settings, queues=queues, trigger_buckets=buckets)
     stacks: list[Any] = [shared]
     owner: dict[str, Any] = {}
     for file, plan in plans:

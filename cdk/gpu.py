@@ -1,7 +1,10 @@
-"""AWS Batch for GPU steps: a managed EC2 compute environment of GPU instances on the ECS
-GPU AMI (the types of ``compiler/deployment/instances.py``, which the cost model prices) and
-a job queue (shared), and per workflow file the runner image and one job
-definition per Batch step with its GPUs, vCPUs and memory.
+"""AWS Batch for Batch steps: the job queues the app's jobs go to, each on compute
+environments of its own kind (GPU instances on the ECS GPU AMI for jobs that ask for GPUs,
+CPU instances for the others, so a CPU job is never placed or priced on a GPU instance),
+narrowed to the instance families a step names, Spot first with on-demand behind it where a
+step asks for Spot (shared, in a VPC of the app's or one given by context), and per workflow
+file the runner image and one job definition per Batch step with its GPUs, vCPUs, memory,
+timeout and, for Spot, a retry when EC2 reclaims the instance.
 
 The image is built from ``cdk.bundle.image_context`` by ``cdk deploy`` (Docker needed there,
 not for ``cdk synth``). A step with ``Batch(image=...)`` runs that image instead; it must
@@ -12,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from aws_cdk import Duration, Size, Stack
 from aws_cdk import aws_batch as batch
@@ -22,45 +26,72 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from compiler.deployment.instances import GPU_INSTANCES
-from compiler.deployment.plan import BatchJobSpec, secrets_id
+from compiler.deployment.plan import BatchJobSpec, BatchQueueSpec, secrets_id
 
 from .artifacts import Artifacts
 from .nag import accept, accept_wildcard
 from .runners import grant_secrets
 
-__all__ = ["GpuJobs", "GpuQueue", "gpu_queue_arn"]
+__all__ = ["BatchQueues", "GpuJobs", "queue_arn"]
 
-QUEUE = "stepstone-gpu"
-
-
-def gpu_queue_arn(scope: Construct) -> str:
-    return Stack.of(scope).format_arn(service="batch", resource="job-queue", resource_name=QUEUE)
+SPOT_RETRIES = 3  # attempts of a job whose Spot instance EC2 took back
 
 
-class GpuQueue(Construct):
-    """The compute environment and queue every GPU job of the app goes to."""
+def queue_arn(scope: Construct, queue: BatchQueueSpec) -> str:
+    return Stack.of(scope).format_arn(service="batch", resource="job-queue", resource_name=queue.name)
 
-    def __init__(self, scope: Construct, id: str, *, max_vcpus: int = 64) -> None:
+
+class BatchQueues(Construct):
+    """The compute environments and queues every Batch job of the app goes to."""
+
+    def __init__(self, scope: Construct, id: str, *, queues: Sequence[BatchQueueSpec], max_vcpus: int = 256,
+                 vpc_id: str | None = None, subnet_ids: Sequence[str] = ()) -> None:
         super().__init__(scope, id)
-        self.vpc = ec2.Vpc(self, "Vpc", max_azs=2, nat_gateways=0, subnet_configuration=[
-            ec2.SubnetConfiguration(name="batch", subnet_type=ec2.SubnetType.PUBLIC, cidr_mask=24)])
-        self.vpc.add_flow_log("FlowLogs", destination=ec2.FlowLogDestination.to_cloud_watch_logs(
-            logs.LogGroup(self, "FlowLogGroup", retention=logs.RetentionDays.THREE_MONTHS)))
-        security_group = ec2.SecurityGroup(self, "Instances", vpc=self.vpc, allow_all_outbound=True,
-                                           description="stepstone GPU jobs: no inbound traffic")
-        self.environment = batch.ManagedEc2EcsComputeEnvironment(
-            self, "Gpu", vpc=self.vpc, vpc_subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PUBLIC),
-            security_groups=[security_group], instance_types=[ec2.InstanceType(i.name) for i in GPU_INSTANCES],
-            use_optimal_instance_classes=False, minv_cpus=0, maxv_cpus=max_vcpus,
-            images=[batch.EcsMachineImage(image_type=batch.EcsMachineImageType.ECS_AL2_NVIDIA)],
-            allocation_strategy=batch.AllocationStrategy.BEST_FIT_PROGRESSIVE)
-        accept(self.environment, "IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
-                                 "AmazonEC2ContainerServiceforEC2Role]",
-               "the ECS agent on Batch's instances needs this AWS-maintained policy, as AWS Batch documents: "
-               "https://docs.aws.amazon.com/batch/latest/userguide/instance_IAM_role.html")
-        self.queue = batch.JobQueue(self, "Queue", job_queue_name=QUEUE, compute_environments=[
-            batch.OrderedComputeEnvironment(compute_environment=self.environment, order=1)])
+        if vpc_id:
+            stack = Stack.of(self)
+            self.vpc = ec2.Vpc.from_vpc_attributes(self, "Vpc", vpc_id=vpc_id,
+                                                   availability_zones=stack.availability_zones)
+            subnets = ec2.SubnetSelection(subnets=[ec2.Subnet.from_subnet_id(self, f"Subnet{i}", subnet)
+                                                   for i, subnet in enumerate(subnet_ids)])
+        else:
+            self.vpc = ec2.Vpc(self, "Vpc", max_azs=2, nat_gateways=0, subnet_configuration=[
+                ec2.SubnetConfiguration(name="batch", subnet_type=ec2.SubnetType.PUBLIC, cidr_mask=24)])
+            self.vpc.add_flow_log("FlowLogs", destination=ec2.FlowLogDestination.to_cloud_watch_logs(
+                logs.LogGroup(self, "FlowLogGroup", retention=logs.RetentionDays.THREE_MONTHS)))
+            subnets = ec2.SubnetSelection(subnet_type=ec2.SubnetType.PUBLIC)
+        self.security_group = ec2.SecurityGroup(self, "Instances", vpc=self.vpc, allow_all_outbound=True,
+                                                description="stepstone Batch jobs: no inbound traffic")
+        environments: dict[tuple[bool, tuple[str, ...], bool], batch.ManagedEc2EcsComputeEnvironment] = {}
+
+        def environment(queue: BatchQueueSpec, spot: bool) -> batch.ManagedEc2EcsComputeEnvironment:
+            key = (queue.gpu, queue.instances, spot)
+            if key not in environments:
+                types = queue.types()
+                name = "".join(p.capitalize() for p in BatchQueueSpec(*key).name.split("-")[1:]).replace("_", "")
+                made = batch.ManagedEc2EcsComputeEnvironment(
+                    self, name, vpc=self.vpc, vpc_subnets=subnets, security_groups=[self.security_group],
+                    instance_types=[ec2.InstanceType(i.name) for i in types], use_optimal_instance_classes=False,
+                    minv_cpus=0, maxv_cpus=max(max_vcpus, *(i.vcpus for i in types)), spot=spot or None,
+                    images=[batch.EcsMachineImage(image_type=batch.EcsMachineImageType.ECS_AL2_NVIDIA
+                                                  if queue.gpu else batch.EcsMachineImageType.ECS_AL2)],
+                    allocation_strategy=batch.AllocationStrategy.SPOT_PRICE_CAPACITY_OPTIMIZED if spot
+                    else batch.AllocationStrategy.BEST_FIT_PROGRESSIVE)
+                accept(made, "IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
+                             "AmazonEC2ContainerServiceforEC2Role]",
+                       "the ECS agent on Batch's instances needs this AWS-maintained policy, as AWS Batch documents: "
+                       "https://docs.aws.amazon.com/batch/latest/userguide/instance_IAM_role.html")
+                environments[key] = made
+            return environments[key]
+
+        self.queues: dict[BatchQueueSpec, batch.JobQueue] = {}
+        for queue in sorted(set(queues)):
+            order = [environment(queue, True), environment(queue, False)] if queue.spot \
+                else [environment(queue, False)]
+            self.queues[queue] = batch.JobQueue(
+                self, "Queue" + "".join(p.capitalize() for p in queue.name.split("-")[1:]).replace("_", ""),
+                job_queue_name=queue.name,
+                compute_environments=[batch.OrderedComputeEnvironment(compute_environment=e, order=n + 1)
+                                      for n, e in enumerate(order)])
 
 
 class GpuJobs(Construct):
@@ -96,6 +127,9 @@ class GpuJobs(Construct):
                 logging=ecs.LogDriver.aws_logs(stream_prefix=f"{job.workflow}/{job.step}", log_group=log_group))
             accept_wildcard(container, "*", "pulling the runner image needs ecr:GetAuthorizationToken, which "
                                             "takes no resource")
+            spot: dict[str, Any] = {"retry_attempts": SPOT_RETRIES, "retry_strategies": [
+                batch.RetryStrategy.of(batch.Action.RETRY, batch.Reason.SPOT_INSTANCE_RECLAIMED),
+                batch.RetryStrategy.of(batch.Action.EXIT, batch.Reason.custom(on_reason="*"))]} if job.spot else {}
             self.definitions[(job.workflow, job.step)] = batch.EcsJobDefinition(
                 self, f"{job.workflow}-{job.step}", container=container,
-                timeout=Duration.seconds(job.timeout) if job.timeout else None)
+                timeout=Duration.seconds(job.timeout) if job.timeout else None, **spot)

@@ -8,6 +8,8 @@
 - ``stepstone:alarm-email``: an address subscribed to the failed/timed-out run alarms;
 - ``stepstone:requirements``: a requirements file with packages every workflow file's steps
   get, beside what each file declares with ``stepstone.packages(...)``;
+- ``stepstone:vpc`` and ``stepstone:subnets``: an existing VPC and the subnets (comma
+  separated) Batch instances start in; default: a VPC of the app's own;
 - ``stepstone:python``: the functions' Python (``3.12``; default: this one when Lambda runs
   it on Amazon Linux 2023, else 3.12, see ``compiler/deployment/runtimes.py``);
 - ``stepstone:create-trigger-buckets``: ``true`` to have the app make the buckets its
@@ -53,6 +55,8 @@ class Settings:
     requirements: tuple[str, ...] = ()
     create_trigger_buckets: bool = False
     python: str | None = None
+    vpc_id: str | None = None
+    subnet_ids: tuple[str, ...] = ()
 
     @classmethod
     def from_context(cls, get: Any, root: Path) -> Settings:
@@ -79,8 +83,14 @@ class Settings:
         python = get(PREFIX + "python")
         if python is not None and str(python) not in RUNTIMES:
             raise SettingsError(f"{PREFIX}python is {python!r}; Lambda runs {', '.join(RUNTIMES)}")
+        vpc = get(PREFIX + "vpc")
+        subnets = tuple(_list(get(PREFIX + "subnets")))
+        if bool(vpc) != bool(subnets):
+            raise SettingsError(f"{PREFIX}vpc and {PREFIX}subnets go together: the VPC and the subnets in it where "
+                                "Batch instances start")
         email = get(PREFIX + "alarm-email")
         return cls(workflow_files=tuple(files), localstack=_flag(get(PREFIX + "localstack")), log_level=level,
                    alarm_email=str(email) if email else None, requirements=tuple(requirements),
                    create_trigger_buckets=_flag(get(PREFIX + "create-trigger-buckets")),
-                   python=str(python) if python is not None else None)
+                   python=str(python) if python is not None else None, vpc_id=str(vpc) if vpc else None,
+                   subnet_ids=subnets)

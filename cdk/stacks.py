@@ -1,4 +1,4 @@
-"""The app's stacks: one shared stack (artifact bucket, alarm topic, GPU queue) and one stack
+"""The app's stacks: one shared stack (artifact bucket, alarm topic, Batch queues) and one stack
 per workflow file (its deployment plan: step functions, state machines, triggers, alarms, GPU jobs)."""
 
 from __future__ import annotations
@@ -12,12 +12,12 @@ from aws_cdk import CfnOutput, Stack
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
-from compiler.deployment.plan import DeploymentPlan
+from compiler.deployment.plan import BatchQueueSpec, DeploymentPlan
 from compiler.deployment.runtimes import function_python, runtime_for
 
 from . import bundle
 from .artifacts import Artifacts, ArtifactStore, enable_eventbridge, private_bucket
-from .gpu import GpuJobs, GpuQueue, gpu_queue_arn
+from .gpu import BatchQueues, GpuJobs, queue_arn
 from .monitoring import AlarmTopic, WorkflowAlarms, alarm_topic_arn
 from .packaging import FunctionBundles
 from .runners import StepRunners, python_runtime
@@ -38,9 +38,9 @@ def stack_name(file: Path, root: Path) -> str:
 
 
 class SharedStack(Stack):
-    def __init__(self, scope: Construct, id: str, *, settings: Settings, gpu: bool,
+    def __init__(self, scope: Construct, id: str, *, settings: Settings, queues: Sequence[BatchQueueSpec] = (),
                  trigger_buckets: Sequence[str] = (), **kwargs: Any) -> None:
-        super().__init__(scope, id, description="stepstone: artifact bucket, run alarms topic, GPU job queue",
+        super().__init__(scope, id, description="stepstone: artifact bucket, run alarms topic, Batch job queues",
                          **kwargs)
         self.store = ArtifactStore(self, "Artifacts")
         for name in sorted(set(trigger_buckets)):  # with stepstone:create-trigger-buckets
@@ -48,7 +48,8 @@ class SharedStack(Stack):
                                     logs_prefix=f"{name}/")
             enable_eventbridge(bucket)
         self.alarms = AlarmTopic(self, "Alarms", email=settings.alarm_email)
-        self.gpu = GpuQueue(self, "GpuBatch") if gpu else None
+        self.batch = BatchQueues(self, "Batch", queues=queues, vpc_id=settings.vpc_id,
+                                 subnet_ids=settings.subnet_ids) if queues else None
         CfnOutput(self, "ArtifactBucket", value=self.store.bucket.bucket_name,
                   description="where runs keep their step outputs and lineage")
         CfnOutput(self, "AlarmTopic", value=self.alarms.topic.topic_arn,
@@ -79,7 +80,7 @@ class WorkflowStack(Stack):
                                    environment=environment, localstack=settings.localstack)
         jobs: GpuJobs | None = None
         if plan.jobs:
-            assert shared.gpu is not None, "the shared stack has a GPU queue when a workflow has Batch steps"
+            assert shared.batch is not None, "the shared stack has the job queues when a workflow has Batch steps"
             batch_packages = tuple(sorted({r for job in plan.jobs for r in job.packages}))
             packaged = self.bundles.packaged((*self.bundles.requirements(), *batch_packages))
             jobs = GpuJobs(self, "GpuJobs", context=bundle.image_context(file, packaged, runtime), store=store,
@@ -89,7 +90,8 @@ class WorkflowStack(Stack):
             name = spec.name
             workflow = Workflow(
                 self, name, spec=spec, runners=self.runners, store=store, log_level=settings.log_level,
-                job_queue=gpu_queue_arn(self) if jobs else None,
+                job_queues={job.step: queue_arn(self, job.queue) for job in plan.jobs if job.workflow == name}
+                if jobs else None,
                 job_definitions={step: d.job_definition_arn for (wf, step), d in jobs.definitions.items()
                                  if wf == name} if jobs else None)
             self.workflows[name] = workflow

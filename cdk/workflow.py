@@ -47,7 +47,7 @@ def console_link(scope: Construct, arn: str) -> str:
 
 class Workflow(Construct):
     def __init__(self, scope: Construct, id: str, *, spec: StateMachineSpec, runners: StepRunners,
-                 store: Artifacts, log_level: str, job_queue: str | None = None,
+                 store: Artifacts, log_level: str, job_queues: Mapping[str, str] | None = None,
                  job_definitions: Mapping[str, str] | None = None) -> None:
         super().__init__(scope, id)
         self.spec = spec
@@ -72,8 +72,8 @@ class Workflow(Construct):
             elif resource.kind == "workflow":
                 substitutions[placeholder] = state_machine_arn(self, resource.name)
             elif resource.kind == "job_queue":
-                assert job_queue is not None, f"{name} has Batch steps but the stack has no job queue"
-                substitutions[placeholder] = job_queue
+                assert job_queues is not None, f"{name} has Batch steps but the stack has no job queue"
+                substitutions[placeholder] = job_queues[resource.name]
             elif resource.kind == "job_definition":
                 assert job_definitions is not None
                 substitutions[placeholder] = job_definitions[resource.name]
@@ -83,7 +83,7 @@ class Workflow(Construct):
         if invoke:
             self.role.add_to_policy(iam.PolicyStatement(actions=["lambda:InvokeFunction"],
                                                         resources=sorted(set(invoke), key=str)))
-        self._grant_jobs(job_queue, job_definitions or {})
+        self._grant_jobs(job_queues or {}, job_definitions or {})
         self._grant_children(spec.calls)
         if compiled.distributed:  # child executions of itself, items and results in S3
             self._grant_children((name,))
@@ -108,12 +108,13 @@ class Workflow(Construct):
         Tags.of(self.state_machine).add(WORKFLOW_TAG, compiled.workflow.ref)
         Tags.of(self.state_machine).add(BUCKET_TAG, store.bucket.bucket_name)
 
-    def _grant_jobs(self, queue: str | None, definitions: Mapping[str, str]) -> None:
-        if queue is None or not definitions:
+    def _grant_jobs(self, queues: Mapping[str, str], definitions: Mapping[str, str]) -> None:
+        if not queues or not definitions:
             return
         stack = Stack.of(self)
-        self.role.add_to_policy(iam.PolicyStatement(actions=["batch:SubmitJob"],
-                                                    resources=[queue, *sorted(definitions.values(), key=str)]))
+        self.role.add_to_policy(iam.PolicyStatement(
+            actions=["batch:SubmitJob"], resources=[*sorted(set(queues.values()), key=str),
+                                                    *sorted(definitions.values(), key=str)]))
         self.role.add_to_policy(iam.PolicyStatement(actions=["batch:DescribeJobs", "batch:TerminateJob"],
                                                     resources=["*"]))  # Batch takes no resource here
         self.role.add_to_policy(iam.PolicyStatement(

@@ -91,8 +91,9 @@ def prepare_data(rows: int, seed: int) -> pd.DataFrame:
     return table
 
 
-@step(compute=Batch(gpus=1, vcpus=4, memory=16_384), retry=Retry(attempts=3, interval=30, on=["States.TaskFailed"]),
-      timeout=3600)
+# Spot: a trial is cheap to start again, and Batch does when EC2 takes its instance back
+@step(compute=Batch(gpus=1, vcpus=4, memory=16_384, spot=True),
+      retry=Retry(attempts=3, interval=30, on=["States.TaskFailed"]), timeout=3600)
 def train_trial(trial: Trial, dataset: pd.DataFrame) -> TrialResult:
     """Train with one set of hyper-parameters; score on the validation rows."""
     train, validation = dataset[dataset["split"] == "train"], dataset[dataset["split"] == "validation"]

@@ -16,7 +16,7 @@ __all__ = ["ResourceKind", "ResourceRef", "ResourceUse"]
 
 ResourceKind: TypeAlias = Literal["function", "job_definition", "job_queue", "workflow", "approval_function",
                                   "artifact_bucket"]
-_PREFIX: dict[str, str] = {"function": "Function_", "job_definition": "JobDefinition_", "job_queue": "JobQueue",
+_PREFIX: dict[str, str] = {"function": "Function_", "job_definition": "JobDefinition_", "job_queue": "JobQueue_",
                            "workflow": "Workflow_", "approval_function": "ApprovalFunction",
                            "artifact_bucket": "ArtifactBucket"}
 
@@ -30,7 +30,7 @@ class ResourceRef:
 
     @property
     def placeholder(self) -> str:
-        """The name inside ``${...}``: ``Function_train_model``, ``JobQueue``."""
+        """The name inside ``${...}``: ``Function_train_model``, ``JobQueue_train_model``."""
         return _PREFIX[self.kind] + self.name
 
     @property

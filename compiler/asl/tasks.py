@@ -114,7 +114,7 @@ class TaskBuilder:
                 "ContainerOverrides": {"Environment": job.environment()},
                 "JobDefinition": self.resource("job_definition", step.name),
                 "JobName": slug(node.name),
-                "JobQueue": self.resource("job_queue"),
+                "JobQueue": self.resource("job_queue", step.name),
             },
             result_path=None,
             timeout=step.timeout,

@@ -4,11 +4,11 @@ on, and what a finished run cost from its real counts."""
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ..deployment.instances import BATCH_MEMORY_USABLE, GPU_INSTANCES, Instance
+from ..deployment.instances import BATCH_MEMORY_USABLE, INSTANCES, Instance, environment_types
 from ..errors import CostError
 
 __all__ = ["PRICES", "Instance", "Prices", "cheapest_instance", "run_cost"]
@@ -37,8 +37,9 @@ class Prices:
     lambda_per_gb_second: float = 0.0000166667
     batch_min_seconds: float = 60.0
     batch_memory_usable: float = BATCH_MEMORY_USABLE  # AWS Batch keeps ~5% for the ECS agent and the OS
-    # the GPU compute environment's instance types: every Batch job, GPU or not, runs on one of them
-    instances: tuple[Instance, ...] = GPU_INSTANCES
+    # the Batch instance types, GPU and CPU (a job runs on one its compute environment has;
+    # on-demand prices: Spot, cheaper and changing, is not estimated)
+    instances: tuple[Instance, ...] = INSTANCES
 
     @property
     def label(self) -> str:
@@ -74,13 +75,17 @@ class Prices:
 PRICES = Prices()
 
 
-def cheapest_instance(gpus: int, vcpus: int, memory_mib: int, prices: Prices = PRICES) -> Instance:
-    """The cheapest instance of the compute environment a job asking for this fits on."""
-    fitting = [i for i in prices.instances if i.fits(gpus, vcpus, memory_mib, prices.batch_memory_usable)]
+def cheapest_instance(gpus: int, vcpus: int, memory_mib: int, prices: Prices = PRICES,
+                      families: Sequence[str] | None = None) -> Instance:
+    """The cheapest instance of the compute environment a job asking for this goes to (GPU or
+    CPU types, of ``families`` when it names some) that it fits on."""
+    names = {i.name for i in environment_types(gpus, families)}
+    environment = [i for i in prices.instances if i.name in names] or list(prices.instances)
+    fitting = [i for i in environment if i.fits(gpus, vcpus, memory_mib, prices.batch_memory_usable)]
     if not fitting:
-        largest = max(prices.instances, key=lambda i: (i.gpus, i.vcpus, i.memory_gib))
+        largest = max(environment, key=lambda i: (i.gpus, i.vcpus, i.memory_gib))
         raise CostError(
-            f"no instance of the GPU compute environment fits a job asking for {gpus} GPU(s), {vcpus} vCPU(s) and "
+            f"no instance of the compute environment fits a job asking for {gpus} GPU(s), {vcpus} vCPU(s) and "
             f"{memory_mib:,} MiB", hint=f"the largest is {largest.name} ({largest.gpus} GPUs, {largest.vcpus} vCPUs, "
                                         f"{largest.memory_gib} GiB, of which a job can use about "
                                         f"{int(largest.memory_gib * 1024 * prices.batch_memory_usable):,} MiB)")

@@ -235,8 +235,9 @@ def notes_of(result: Estimate, assumptions: Assumptions, prices: Prices) -> tupl
     if result.maps:
         notes.append("fan-outs: " + "; ".join(f"{m.state} x {m.items} items ({m.source})" for m in result.maps))
     if any(s.compute == "batch" for s in result.steps):
-        notes.append(f"Batch: each job on its own on-demand instance, the cheapest of the GPU compute environment "
-                     f"that fits it (a job can use {prices.batch_memory_usable:.0%} of the instance's memory), "
+        notes.append(f"Batch: each job on its own on-demand instance (Spot is cheaper and not estimated), the "
+                     f"cheapest of its queue's (GPU or CPU, of the families it names) that fits it (a job can use "
+                     f"{prices.batch_memory_usable:.0%} of the instance's memory), "
                      f"billed per second with a {prices.batch_min_seconds:.0f} s minimum; start-up time not counted")
     for step in result.steps:
         if step.compute == "batch" and step.instance is not None:

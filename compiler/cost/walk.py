@@ -178,7 +178,7 @@ class Walker:
         info = call.step.compute
         seconds, source, capped = self.duration(call)
         if isinstance(info, Batch):
-            instance = cheapest_instance(info.gpus, info.vcpus, info.memory, self.prices)
+            instance = cheapest_instance(info.gpus, info.vcpus, info.memory, self.prices, info.instances)
             self.steps[name] = StepCost(self.wf.name, name, call.step.name, "batch", info.memory, seconds, source,
                                         instance=instance.name, usd_per_hour=instance.usd_per_hour, gpus=info.gpus,
                                         vcpus=info.vcpus, capped=capped)

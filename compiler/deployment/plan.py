@@ -12,7 +12,8 @@ and schedules, with the same grants.
   CloudFormation's 500 resources and a step's secrets are readable by its own function and
   no other. A Batch step compiled as Lambda (no Batch there) gets Lambda's largest memory
   it asked for and its longest timeout.
-- **Jobs**: a Batch job definition per Batch step (where Batch steps run on Batch).
+- **Jobs**: a Batch job definition per Batch step (where Batch steps run on Batch), and the
+  queue it goes to: GPU or CPU instances, of the families it names, Spot or on-demand.
 - **State machines**: each workflow's definition with the resources its ``${...}``
   placeholders stand for (as the emitter named them), callees before callers.
 - **Rules and schedules**: each trigger as an EventBridge rule (through the S3 relay where
@@ -37,11 +38,12 @@ from ..dsl.workflows import WorkflowDef
 from ..ir import StepInfo
 from ..pipeline import CompiledWorkflow, compile_workflow, nested_workflows
 from ..protocol import run_input
+from .instances import Instance, environment_types
 from .profile import AWS_PROFILE, TargetProfile
 from .rules import s3_event_pattern, s3_input_transformer, s3_relay_transformer
 
-__all__ = ["STATE_MACHINE", "BatchJobSpec", "DeploymentPlan", "EventRule", "FunctionSpec", "ScheduleSpec",
-           "StateMachineSpec", "plan_deployment", "secrets_id"]
+__all__ = ["STATE_MACHINE", "BatchJobSpec", "BatchQueueSpec", "DeploymentPlan", "EventRule", "FunctionSpec",
+           "ScheduleSpec", "StateMachineSpec", "packages_id", "plan_deployment", "secrets_id"]
 
 STATE_MACHINE = "${StateMachine}"  # in a rule's input: the ARN of the state machine it starts
 
@@ -95,6 +97,31 @@ class BatchJobSpec:
     image: str | None  # None: the project's runner image
     secrets: tuple[SecretRef, ...]
     packages: tuple[str, ...] = ()  # its step's own @step(packages=[...]): the runner image installs them
+    spot: bool = False
+    instances: tuple[str, ...] = ()  # the families or types it may run on (empty: the kind's default)
+
+    @property
+    def queue(self) -> BatchQueueSpec:
+        return BatchQueueSpec(self.gpus > 0, self.instances, self.spot)
+
+
+@dataclass(frozen=True, order=True)
+class BatchQueueSpec:
+    """A job queue of the app: GPU or CPU instances (of ``instances``, else the kind's
+    default types), Spot first with on-demand behind it, or on-demand alone."""
+
+    gpu: bool
+    instances: tuple[str, ...] = ()
+    spot: bool = False
+
+    @property
+    def name(self) -> str:
+        """``stepstone-gpu``, ``stepstone-cpu-spot``, ``stepstone-gpu-p4d-spot``."""
+        parts = ["stepstone", "gpu" if self.gpu else "cpu", *(i.replace(".", "_") for i in self.instances)]
+        return "-".join(parts + (["spot"] if self.spot else []))[:128]
+
+    def types(self) -> tuple[Instance, ...]:
+        return environment_types(1 if self.gpu else 0, self.instances or None)
 
 
 @dataclass(frozen=True)
@@ -254,7 +281,8 @@ def plan_deployment(definitions: Sequence[WorkflowDef[..., Any]], profile: Targe
             compute = info.compute
             if isinstance(compute, Batch) and not profile.batch_as_lambda:
                 jobs.append(BatchJobSpec(machine.name, info.name, compute.gpus, compute.vcpus, compute.memory,
-                                         info.timeout, compute.image, info.secrets, info.packages))
+                                         info.timeout, compute.image, info.secrets, info.packages, compute.spot,
+                                         tuple(compute.instances or ())))
                 continue
             groups.setdefault((*_as_lambda(info), info.secrets, tuple(sorted(info.packages))), []).append(
                 (machine.name, info.name))

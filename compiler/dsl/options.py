@@ -107,25 +107,47 @@ class Batch:
     ``States.Timeout``), whatever it raised.
 
     Args:
-        gpus: GPUs for the job (0 for a CPU-only job).
+        gpus: GPUs for the job (0 for a CPU-only job, which runs on CPU instances).
         vcpus: vCPUs for the job.
         memory: Memory for the job, in MiB.
         image: A container image URI; ``None`` uses the project's step-runner image, built
             from its Dockerfile by ``cdk deploy``.
+        spot: Run on Spot instances (up to 90% cheaper; EC2 may take one back), falling back
+            to on-demand ones when Spot has none; a job whose instance was reclaimed is
+            started again (up to 3 times).
+        instances: Instance families (``["g6", "p4d"]``) or types (``["g5.12xlarge"]``) the
+            job may run on; default: g5 and g6 for GPU jobs, m6i, c6i and r6i for CPU jobs.
     """
 
     gpus: int = 1
     vcpus: int = 4
     memory: int = 16_384
     image: str | None = None
+    spot: bool = False
+    instances: Sequence[str] | None = None
 
     def __post_init__(self) -> None:
+        if not isinstance(self.spot, bool):
+            raise _fail(f"Batch spot must be True or False, got {self.spot!r}", rule="bad-option")
+        if self.instances is not None:
+            names = [self.instances] if isinstance(self.instances, str) else list(self.instances)
+            bad = [n for n in names if not isinstance(n, str) or not _INSTANCE_NAME.match(n)]
+            if bad or not names:
+                raise _fail(f"Batch instances got {bad[0] if bad else self.instances!r}, which is not an instance "
+                            "family or type", rule="bad-option")
+            object.__setattr__(self, "instances", tuple(names))
         _positive_int(self.gpus, what="Batch gpus", low=BATCH_GPUS_RANGE[0], high=BATCH_GPUS_RANGE[1])
         _positive_int(self.vcpus, what="Batch vcpus", low=BATCH_VCPUS_RANGE[0], high=BATCH_VCPUS_RANGE[1])
         _positive_int(self.memory, what="Batch memory", low=BATCH_MEMORY_RANGE[0], high=BATCH_MEMORY_RANGE[1])
         if self.image is not None and (not isinstance(self.image, str) or not self.image.strip()):
             raise _fail(f"Batch image must be an image URI, got {self.image!r}", rule="bad-option")
 
+
+BATCH_DEFAULT_TIMEOUT = 24 * 3600
+"""A Batch step's timeout when it names none: Step Functions gives the job up after it (a job
+left RUNNABLE, one that hangs), rather than never."""
+
+_INSTANCE_NAME = re.compile(r"^[a-z][a-z0-9-]*[0-9][a-z0-9-]*(\.[a-z0-9]+)?\Z")  # g6, p4d, g5.12xlarge
 
 Compute: TypeAlias = Lambda | Batch
 

@@ -17,7 +17,7 @@ from typing import Any, ParamSpec, TypeVar, overload
 
 from .decorated import Decorated
 from .errors import CompileError, Location, caller_location, definition_location
-from .options import Batch, Compute, Lambda, Retry, Seconds, to_seconds
+from .options import BATCH_DEFAULT_TIMEOUT, Batch, Compute, Lambda, Retry, Seconds, to_seconds
 from .packages import check_requirements
 from .secrets import SecretRef, secrets_option
 
@@ -204,6 +204,8 @@ def _build(
                 hint=f"write compute=Lambda(timeout={timeout_s}) too, or lower timeout=",
             )
         timeout_s = timeout_s if timeout_s is not None else compute.timeout_seconds
+    if isinstance(compute, Batch) and timeout_s is None:
+        timeout_s = BATCH_DEFAULT_TIMEOUT
     heartbeat_s = to_seconds(heartbeat, what="heartbeat") if heartbeat is not None else None
     if heartbeat_s is not None and not isinstance(compute, Batch):
         raise CompileError(
@@ -297,7 +299,8 @@ def step(
             (a catch-all policy last). Default: no retry.
         timeout: How long one attempt may run, in seconds or a ``timedelta``; a step that
             runs longer fails with [`StepTimeout`][stepstone.StepTimeoutError]. On Lambda it
-            must fit the function's own ``Lambda(timeout=...)``.
+            must fit the function's own ``Lambda(timeout=...)``; a Batch step without one
+            gets 24 hours.
         heartbeat: For a Batch step, the longest silence between heartbeats before Step
             Functions gives the job up; shorter than ``timeout``.
         cache: Skip the step on a re-run when its code and inputs are unchanged, reusing

@@ -370,13 +370,16 @@ class MotoStepFunctions:
             name = placeholder.removeprefix("Function_")
             value = lam.create_function(FunctionName=name, Runtime="python3.12", Role=self.role,
                                         Handler="index.handler", Code={"ZipFile": code.getvalue()})["FunctionArn"]
-        elif placeholder == "JobQueue":
+        elif placeholder.startswith("JobQueue_") and "JobQueue" in self._resources:  # one queue for all the jobs
+            value = self._resources["JobQueue"]
+        elif placeholder.startswith("JobQueue_"):
             environment = batch.create_compute_environment(computeEnvironmentName="stepstone", type="UNMANAGED",
                                                            state="ENABLED", serviceRole=self.role)
             value = batch.create_job_queue(jobQueueName="stepstone", state="ENABLED", priority=1,
                                            computeEnvironmentOrder=[{"order": 1, "computeEnvironment":
                                                                      environment["computeEnvironmentArn"]}]
                                            )["jobQueueArn"]
+            self._resources["JobQueue"] = value
         elif placeholder.startswith("JobDefinition_"):
             value = batch.register_job_definition(
                 jobDefinitionName=placeholder.removeprefix("JobDefinition_"), type="container",

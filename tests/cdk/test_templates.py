@@ -167,12 +167,15 @@ def test_gpu_steps_get_a_job_definition_with_their_gpus_and_the_queue_is_gpu(aws
     (job,) = resources(aws["stepstone-examples-ml-training"], "AWS::Batch::JobDefinition").values()
     requirements = {r["Type"]: r["Value"] for r in job["Properties"]["ContainerProperties"]["ResourceRequirements"]}
     assert requirements == {"GPU": "1", "VCPU": "8", "MEMORY": "32768"}
-    (environment,) = resources(aws["stepstone-shared"], "AWS::Batch::ComputeEnvironment").values()
-    compute = environment["Properties"]["ComputeResources"]
-    assert all(t.startswith(("g5.", "g6.")) for t in compute["InstanceTypes"])
-    assert sorted(compute["InstanceTypes"]) == sorted(i.name for i in PRICES.instances), \
-        "the cost model prices the instances the compute environment starts"
-    assert compute["Ec2Configuration"] == [{"ImageType": "ECS_AL2_NVIDIA"}]
+    environments = resources(aws["stepstone-shared"], "AWS::Batch::ComputeEnvironment").values()
+    assert {e["Properties"]["ComputeResources"]["Type"] for e in environments} == {"EC2", "SPOT"}, \
+        "hpo_fanout's trials ask for Spot"
+    for environment in environments:
+        compute = environment["Properties"]["ComputeResources"]
+        assert all(t.startswith(("g5.", "g6.")) for t in compute["InstanceTypes"])
+        assert set(compute["InstanceTypes"]) <= {i.name for i in PRICES.instances}, \
+            "the cost model prices the instances the compute environment starts"
+        assert compute["Ec2Configuration"] == [{"ImageType": "ECS_AL2_NVIDIA"}]
 
 
 def test_the_artifact_bucket_is_encrypted_versioned_and_expires_old_runs(aws: dict[str, Template]) -> None:

@@ -372,7 +372,7 @@ def test_what_the_deployment_must_provide() -> None:
     assert spec.calls == ("child",)
     assert spec.compiled.approval and spec.compiled.batch
     assert {r.placeholder for r in spec.resources} == {"ApprovalFunction", "Function_note", "Function_start",
-                                                       "JobDefinition_gpu", "JobQueue", "Workflow_child"}
+                                                       "JobDefinition_gpu", "JobQueue_gpu", "Workflow_child"}
     on_localstack = plan_deployment([parent], LOCALSTACK_PROFILE)
     assert not on_localstack.jobs and on_localstack.state_machine("parent").functions["gpu"].timeout == 900, \
         "no Batch on LocalStack: the GPU step runs as Lambda, as long as Lambda allows"

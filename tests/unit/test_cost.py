@@ -181,9 +181,12 @@ def test_the_cheapest_instance_that_fits() -> None:
     assert cheapest_instance(1, 4, 15_000).name == "g6.xlarge"
     assert cheapest_instance(1, 4, 16_384).name == "g6.2xlarge"  # 16 GiB instances keep some memory back
     assert cheapest_instance(1, 8, 32_768).name == "g5.4xlarge"
-    assert cheapest_instance(2, 8, 16_000).name == "g5.12xlarge"
+    assert cheapest_instance(2, 8, 16_000).name == "g6.12xlarge"
     with pytest.raises(CostError, match="no instance"):
         cheapest_instance(8, 8, 16_000)
+    assert cheapest_instance(8, 96, 700_000, families=["p4d"]).name == "p4d.24xlarge", "the families a step names"
+    assert cheapest_instance(0, 2, 4_000).name == "m6i.large", "a CPU job is priced on a CPU instance"
+    assert cheapest_instance(0, 4, 8_000).name == "m6i.xlarge", "c6i.xlarge's 8 GiB keep some back"
 
 
 def test_the_price_table_is_dated_and_placed() -> None:
@@ -281,8 +284,8 @@ def test_run_cost_from_real_counts() -> None:
     assert run_cost(10, 5.0, lambda_requests=5, batch_hours={"g6.xlarge": 2}) == pytest.approx(standard + 1.6096)
     express = run_cost(10, 5.0, lambda_requests=5, express=True, express_seconds=1.25)
     assert express == pytest.approx(0.000001 + 1.3 * 64 / 1024 * 0.00001667 + 5 * 0.0000002 + 5 * 0.0000166667)
-    with pytest.raises(CostError, match=r"no price for instance type 'p5\.48xlarge'"):
-        run_cost(1, 0, batch_hours={"p5.48xlarge": 1})
+    with pytest.raises(CostError, match=r"no price for instance type 'trn1\.32xlarge'"):
+        run_cost(1, 0, batch_hours={"trn1.32xlarge": 1})
 
 
 # --- the command -----------------------------------------------------------------------------

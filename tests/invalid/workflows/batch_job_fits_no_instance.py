@@ -1,6 +1,6 @@
 # expect-rule: batch-no-instance
 # expect-line: 10
-# expect-message: step 'train' asks Batch for 8 GPU(s), 96 vCPUs and 700,000 MiB, which no instance of the compute environment has: the job would wait RUNNABLE for ever
+# expect-message: step 'train' asks Batch for 8 GPU(s), 96 vCPUs and 700,000 MiB, which no instance of the GPU compute environment has: the job would wait RUNNABLE for ever
 """A Batch job larger than every instance of the compute environment: AWS Batch would leave
 it RUNNABLE for ever, with no error."""
 from stepstone import Batch, step, workflow
