@@ -80,13 +80,11 @@ class StepRunners(Construct):
         self.code = lambda_.Code.from_asset(str(code))
         self.environment = {"STEPSTONE_ARTIFACT_BUCKET": store.bucket.bucket_name,
                             "POWERTOOLS_SERVICE_NAME": "stepstone", "STEPSTONE_SECRETS": "aws", **(environment or {})}
-        self.kinds: dict[str, str] = {}  # function key -> "zip" or "image", for --explain and the tests
         self.by_step: dict[tuple[str, str], lambda_.Function] = {}  # (workflow, step) -> its function
         for spec in plan.functions:
             secrets = spec.secrets
             reads = f"; reads {', '.join(s.name for s in secrets)}" if secrets else ""
             made = bundles.for_function(spec)
-            self.kinds[spec.key] = made.kind
             function = self._function(f"Runner{spec.key}", "lambdas.step_runner.handler", spec.memory, spec.timeout,
                                       f"stepstone step runner ({spec.memory} MB, {spec.timeout} s, {made.kind}) for "
                                       f"{', '.join(spec.workflows)}{reads}", secrets=secrets, bundle=made)
