@@ -33,7 +33,7 @@ from compiler.deployment.sources import function_sources
 
 from .errors import BundleError
 
-__all__ = ["PYTHON", "BundleError", "Packaged", "build_root", "code_folder", "folder_bytes", "image_context",
+__all__ = ["PYTHON", "BundleError", "Packaged", "build_root", "code_folder", "image_context",
            "lambda_image_context", "packages_folder"]
 
 PYTHON = f"{sys.version_info.major}.{sys.version_info.minor}"  # this one: bytecode is written for it only
@@ -42,10 +42,6 @@ BYTECODE = b"pyc:unchecked-hash"  # part of every cache key: folders built befor
 
 def build_root() -> Path:
     """Where the app's build products go (``$STEPSTONE_CDK_BUILD``, else ``.stepstone/cdk``)."""
-    return _root()
-
-
-def _root() -> Path:
     return Path(os.environ.get("STEPSTONE_CDK_BUILD") or ".stepstone/cdk").resolve()
 
 
@@ -74,7 +70,7 @@ def code_folder(workflow_file: Path | None, python: str = PYTHON) -> Path:
     files = list(function_sources(workflow_file))
     key = _digest([BYTECODE, python.encode()] + [name.encode() for name, _ in files]
                   + [path.read_bytes() for _, path in files])
-    folder = _root() / f"code-{key}"
+    folder = build_root() / f"code-{key}"
     if not folder.exists():
         _fill(folder, files)
         _compile(folder, python)
@@ -102,17 +98,13 @@ class Packaged:
         return [f"{name} {size / 1_048_576:,.0f} MiB" for name, size in ranked]
 
 
-def folder_bytes(folder: Path) -> int:
-    return folder_size(folder)
-
-
 def packages_folder(lock: Lock, requirements: Sequence[str], runtime: Runtime, arch: Architecture) -> Packaged:
     """The part of ``lock`` that ``requirements`` need, installed for ``runtime`` on ``arch``
     as a layer (``python/...``)."""
     pinned = "".join(line for line in lock.text.splitlines(keepends=True) if not line.startswith("#"))
     key = _digest([BYTECODE, pinned.encode(), runtime.python.encode(), arch.encode(),
                    *(r.encode() for r in requirements)])  # the pins, not the header naming the file
-    folder = _root() / f"packages-{key}"
+    folder = build_root() / f"packages-{key}"
     listed = folder.with_name(folder.name + ".txt")  # beside it: the layer holds the packages only
     if folder.exists() and listed.exists():
         return Packaged(folder, listed.read_text(), folder_size(folder / "python"))
@@ -177,7 +169,7 @@ def _context(prefix: str, workflow_file: Path, dockerfile: str, requirements: st
     files = list(function_sources(workflow_file))
     key = _digest([dockerfile.encode(), requirements.encode(),
                    *(name.encode() for name, _ in files), *(path.read_bytes() for _, path in files)])
-    folder = _root() / f"{prefix}-{key}"
+    folder = build_root() / f"{prefix}-{key}"
     if not folder.exists():
         _fill(folder, [(f"code/{name}", path) for name, path in files],
               {"Dockerfile": dockerfile, "requirements.txt": requirements})

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from compiler.deployment.lock import Declared, Lock, LockError, declared_for, ensure_lock
+from compiler.deployment.lock import Declared, Lock, LockError, declared_for, ensure_lock, folder_size
 from compiler.deployment.plan import DeploymentPlan, FunctionSpec
 from compiler.deployment.runtimes import LAMBDA_UNZIPPED_LIMIT, Architecture, Runtime
 
@@ -59,8 +59,7 @@ class FunctionBundles:
         self.arch = arch
         self.code = code
         self.say = say
-        steps = sorted({(step, f.packages) for f in plan.functions for _, step in f.steps if f.packages})
-        declared = declared_for(file, steps)
+        declared = declared_for(file, plan.step_packages)
         self.declared = Declared(declared.workflow_file, (*declared.requirements,
                                                           *(r for r in extra if r not in declared.requirements)),
                                  declared.steps, declared.images)
@@ -70,7 +69,7 @@ class FunctionBundles:
             self.lock: Lock = ensure_lock(self.declared, runtime, say, where=where)
         except LockError as exc:
             raise BundleError(str(exc)) from None
-        self.code_bytes = bundle.folder_bytes(code)
+        self.code_bytes = folder_size(code)
         self._made: dict[tuple[str, ...], FunctionBundle] = {}
 
     def requirements(self, function: FunctionSpec | None = None) -> tuple[str, ...]:

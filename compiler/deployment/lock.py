@@ -21,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -52,11 +53,10 @@ def uv_binary() -> str:
 
         return str(find_uv_bin())
     except (ImportError, FileNotFoundError):
-        found = [Path(d) / "uv" for d in os.environ.get("PATH", "").split(os.pathsep) if (Path(d) / "uv").exists()]
-        if not found:
-            raise LockError("uv is not installed; it resolves and installs the functions' packages",
-                            ) from None
-        return str(found[0])
+        found = shutil.which("uv")
+        if found is None:
+            raise LockError("uv is not installed; it resolves and installs the functions' packages") from None
+        return found
 
 
 def normalised_name(requirement: str) -> str:
@@ -86,14 +86,6 @@ class Declared:
         found = list(self.requirements)
         for _, extra in self.steps:
             found += [r for r in extra if r not in found]
-        return tuple(found)
-
-    def for_steps(self, steps: Iterable[str]) -> tuple[str, ...]:
-        """The requirements of a function running ``steps``: the file's, and theirs."""
-        own = dict(self.steps)
-        found = list(self.requirements)
-        for step in sorted(steps):
-            found += [r for r in own.get(step, ()) if r not in found]
         return tuple(found)
 
 

@@ -186,6 +186,14 @@ class DeploymentPlan:
     jobs: tuple[BatchJobSpec, ...]
 
     @property
+    def step_packages(self) -> tuple[tuple[str, tuple[str, ...]], ...]:
+        """(step, its own ``@step(packages=[...])``) for every step that declares some, run by a
+        function or a job: what a workflow file's lock covers beside the file's own packages."""
+        found = {(step, f.packages) for f in self.functions for _, step in f.steps if f.packages}
+        found |= {(job.step, job.packages) for job in self.jobs if job.packages}
+        return tuple(sorted(found))
+
+    @property
     def approvals(self) -> tuple[str, ...]:
         """The workflows with approval gates (the approval function writes only their requests)."""
         return tuple(m.name for m in self.state_machines if m.compiled.approval)

@@ -32,14 +32,14 @@ from . import main
 __all__ = ["lock"]
 
 
-def _steps(file: Path) -> list[tuple[str, tuple[str, ...]]]:
-    """(step, its own packages) of the steps the file's workflows call."""
-    from compiler.dsl.steps import StepDef
+def _declared(file: Path) -> Declared:
+    """What ``file`` declares, its steps' own packages read from its deployment plan, as
+    ``cdk synth`` reads them (so the two agree on when the lock is up to date)."""
+    from compiler.deployment.plan import plan_deployment
 
-    module = load_module(file)
-    workflows_in(module)  # loading it is what registers stepstone.packages(...)
-    return sorted({(v.name, v.options.packages) for v in vars(module).values()
-                   if isinstance(v, StepDef) and v.options.packages})
+    definitions = workflows_in(load_module(file))  # loading it is what registers stepstone.packages(...)
+    steps = plan_deployment(definitions).step_packages if definitions else ()
+    return declared_for(file, steps)
 
 
 @main.command()
@@ -68,7 +68,7 @@ def lock(files: tuple[Path, ...], check_only: bool, upgrade: bool, python: str |
     stale = 0
     for file in files:
         try:
-            declared = declared_for(file, _steps(file))
+            declared = _declared(file)
         except LoadError as exc:
             fail(str(exc), hint=exc.hint or "check the path")
         except CompileError as exc:

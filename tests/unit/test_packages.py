@@ -28,7 +28,7 @@ from compiler.deployment.lock import (
 from compiler.deployment.plan import plan_deployment
 from compiler.deployment.runtimes import function_python, runtime_for
 from compiler.loader import load_module, workflows_in
-from stepstone import packages, step, workflow
+from stepstone import Batch, packages, step, workflow
 from stepstone.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -65,6 +65,21 @@ def test_a_step_with_its_own_packages_gets_a_function_of_its_own() -> None:
     own = by_steps[(("two_kinds", "train_on_gpu"),)]
     assert own.packages == ("torch==2.9.1",) and own.key.startswith("1024mb300sPkgs")
     assert by_steps[(("two_kinds", "prepare"),)].packages == ()
+
+
+@step(compute=Batch(gpus=1), packages=["torchvision==0.24.1"])
+def embed_images(rows: int) -> int:
+    return rows
+
+
+@workflow
+def with_a_job(rows: int = 3) -> int:
+    return embed_images(train_on_gpu(rows))
+
+
+def test_the_lock_covers_the_packages_of_steps_run_by_functions_and_by_jobs() -> None:
+    assert plan_deployment([with_a_job]).step_packages == (
+        ("embed_images", ("torchvision==0.24.1",)), ("train_on_gpu", ("torch==2.9.1",)))
 
 
 def write_workflow(folder: Path, declaration: str) -> Path:
@@ -182,5 +197,4 @@ def test_the_example_locks_are_up_to_date() -> None:
 def test_a_declared_file_is_read_with_its_runner_requirements(tmp_path: Path) -> None:
     declared = Declared(tmp_path / "x.py", (*RUNNER_REQUIREMENTS, "pandas"), (("train", ("torch",)),))
     assert declared.everything == (*RUNNER_REQUIREMENTS, "pandas", "torch")
-    assert declared.for_steps(["prepare"]) == (*RUNNER_REQUIREMENTS, "pandas")
     assert not Declared(tmp_path / "y.py", RUNNER_REQUIREMENTS, ()).declares
